@@ -1,0 +1,543 @@
+r"""Entropy, cross-entropy, KL and Jensen-Shannon on categorical distributions.
+
+Every measure is written once, on a pair ``(p, log p)``, in the private
+``_h``/``_ce``/``_kl``/``_js`` functions below. The public probability forms
+build that pair with :func:`jaxdiv._numerics.safe_log`; the logits forms with
+the masked log-softmax; the Bernoulli measures (``_binary.py``) with a
+two-category axis. So one formula serves every parameterisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from . import _checks
+from ._numerics import (
+    clamp_nonnegative,
+    event_sum,
+    in_base,
+    log_mix,
+    log_softmax,
+    safe_log,
+    safe_sqrt,
+    weighted,
+)
+
+Axis = int | Sequence[int]
+
+# --------------------------------------------------------------------------
+# the formulas, once, on (p, log p) pairs
+
+
+def _h(p, logp, ax, axis_name=None):
+    return 0.0 - event_sum(weighted(p, logp), ax, axis_name)
+
+
+def _ce(p, logq, ax, axis_name=None):
+    return 0.0 - event_sum(weighted(p, logq), ax, axis_name)
+
+
+def _kl(p, logp, logq, ax, axis_name=None):
+    return clamp_nonnegative(event_sum(weighted(p, logp - logq), ax, axis_name))
+
+
+def _js(p, logp, q, logq, logm, weight, ax, axis_name=None):
+    w = jnp.asarray(weight, p.dtype)
+    js = w * _kl(p, logp, logm, ax, axis_name)
+    js = js + (1.0 - w) * _kl(q, logq, logm, ax, axis_name)
+    return clamp_nonnegative(js)
+
+
+# --------------------------------------------------------------------------
+# building the (p, log p) pairs from user input
+
+
+def _one_prob(name, p, axis, where):
+    p = _checks.floating(name, "p", p)
+    ax = _checks.event_axes(name, p, axis)
+    where = _checks.mask(name, where, p.shape)
+    _checks.probabilities(name, "p", p, ax, where)
+    if where is not None:
+        p = jnp.where(where, p, 0.0)
+    return p, safe_log(p), ax
+
+
+def _two_probs(name, p, q, axis, where):
+    p, q = _checks.floatings(name, p=p, q=q)
+    p, q, ax = _checks.pair(name, p, q, axis)
+    if not ax:
+        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
+    where = _checks.mask(name, where, p.shape)
+    _checks.probabilities(name, "p", p, ax, where)
+    _checks.probabilities(name, "q", q, ax, where)
+    if where is not None:
+        p = jnp.where(where, p, 0.0)
+        q = jnp.where(where, q, 0.0)
+    return p, safe_log(p), q, safe_log(q), ax
+
+
+def _one_logits(name, logits, axis, where, axis_name=None, argname="logits"):
+    logits = _checks.floating(name, argname, logits)
+    ax = _checks.event_axes(name, logits, axis)
+    where = _checks.mask(name, where, logits.shape)
+    _checks.no_nan_or_posinf(name, argname, logits, where)
+    logp = log_softmax(logits, ax, where, axis_name)
+    return jnp.exp(logp), logp, ax
+
+
+def _two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
+    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
+    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
+    if not ax:
+        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
+    where = _checks.mask(name, where, a.shape)
+    _checks.no_nan_or_posinf(name, "p_logits", a, where)
+    _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    logp = log_softmax(a, ax, where, axis_name)
+    logq = log_softmax(b, ax, where, axis_name)
+    return jnp.exp(logp), logp, jnp.exp(logq), logq, ax
+
+
+def _check_weight(name, weight):
+    if isinstance(weight, int | float) and not 0.0 <= weight <= 1.0:
+        raise ValueError(f"jaxdiv.{name}: weight must lie in [0, 1], got {weight}.")
+
+
+def _js_probs(name, p, q, weight, axis, where):
+    _check_weight(name, weight)
+    p, logp, q, logq, ax = _two_probs(name, p, q, axis, where)
+    w = jnp.asarray(weight, p.dtype)
+    logm = safe_log(w * p + (1.0 - w) * q)
+    return _js(p, logp, q, logq, logm, w, ax)
+
+
+def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
+    _check_weight(name, weight)
+    p, logp, q, logq, ax = _two_logits(name, p_logits, q_logits, axis, where, axis_name)
+    logm = log_mix(logp, logq, weight)
+    return _js(p, logp, q, logq, logm, weight, ax, axis_name)
+
+
+# --------------------------------------------------------------------------
+# public measures, probability form
+
+
+def entropy(
+    p: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+) -> jax.Array:
+    r"""Shannon entropy of categorical distributions.
+
+    .. math:: H(p) = -\sum_i p_i \log p_i
+
+    with :math:`0 \log 0 = 0`, so a one-hot has entropy exactly 0. The
+    gradient through an entry with :math:`p_i = 0` is 0.
+
+    Args:
+      p: probabilities, shape ``[..., n]``; the event axis sums to 1.
+      axis: event axis (int or tuple of ints) that is reduced.
+      where: boolean mask broadcastable to ``p``; ``False`` entries are
+        outside the support and change neither value nor gradient.
+      base: logarithm base; ``None`` gives nats, ``2`` bits.
+
+    Returns:
+      ``p``'s shape without the event axes; float32 for 16-bit input.
+
+    Raises:
+      TypeError: ``p`` is not floating point.
+      ValueError: ``axis`` out of range or ``where`` not broadcastable.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.entropy(jnp.array([0.5, 0.5]), base=2)
+      Array(1., dtype=float32)
+      >>> jaxdiv.entropy(jnp.array([[1.0, 0.0], [0.25, 0.75]])).round(4)
+      Array([0.    , 0.5623], dtype=float32)
+
+    References:
+      Shannon, `A Mathematical Theory of Communication
+      <https://doi.org/10.1002/j.1538-7305.1948.tb01338.x>`_, 1948.
+    """
+    p, logp, ax = _one_prob("entropy", p, axis, where)
+    return in_base(_h(p, logp, ax), base)
+
+
+def cross_entropy(
+    p: ArrayLike,
+    q: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+) -> jax.Array:
+    r"""Cross-entropy of ``q`` relative to ``p``.
+
+    .. math:: H(p, q) = -\sum_i p_i \log q_i = H(p) + D_{KL}(p \| q)
+
+    Terms with :math:`p_i = 0` are 0 whatever :math:`q_i` is; :math:`p_i > 0`
+    where :math:`q_i = 0` gives ``+inf`` (never nan).
+
+    Args:
+      p: probabilities, shape ``[..., n]`` (the "true" distribution).
+      q: probabilities, same shape as ``p``, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask broadcastable to the inputs; ``False`` entries are
+        ignored, whatever they hold.
+      base: logarithm base; ``None`` gives nats.
+
+    Returns:
+      The batch shape (inputs without the event axes).
+
+    Raises:
+      TypeError: non-floating input.
+      ValueError: shapes that are neither equal nor batch-against-event.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> p, q = jnp.array([0.5, 0.5]), jnp.array([0.9, 0.1])
+      >>> jaxdiv.cross_entropy(p, q).round(4)
+      Array(1.2040, dtype=float32)
+      >>> jaxdiv.cross_entropy(jnp.array([0.5, 0.5]), jnp.array([1.0, 0.0]))
+      Array(inf, dtype=float32)
+
+    References:
+      Cover and Thomas, `Elements of Information Theory
+      <https://doi.org/10.1002/047174882X>`_, 2006.
+    """
+    p, _, q, logq, ax = _two_probs("cross_entropy", p, q, axis, where)
+    return in_base(_ce(p, logq, ax), base)
+
+
+def kl_divergence(
+    p: ArrayLike,
+    q: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+) -> jax.Array:
+    r"""Kullback-Leibler divergence :math:`D_{KL}(p \| q)`, in math order.
+
+    .. math:: D_{KL}(p \| q) = \sum_i p_i \log \frac{p_i}{q_i}
+
+    :math:`0 \log(0/q) = 0` for every ``q`` (0 included); ``+inf`` where
+    :math:`p_i > 0 = q_i`. Never negative: rounding-level negatives are
+    clamped to 0, so :math:`D(p \| p) = 0`. At :math:`p_i = 0` the gradient
+    through :math:`p_i` is 0 (as ``jax.scipy.special.rel_entr``).
+
+    Args:
+      p: probabilities, shape ``[..., n]``.
+      q: probabilities, same shape as ``p``, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask broadcastable to the inputs.
+      base: logarithm base; ``None`` gives nats.
+
+    Returns:
+      The batch shape.
+
+    Raises:
+      TypeError: non-floating input.
+      ValueError: shapes that are neither equal nor batch-against-event.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> p, q = jnp.array([0.5, 0.5]), jnp.array([0.9, 0.1])
+      >>> jaxdiv.kl_divergence(p, q).round(4)
+      Array(0.5108, dtype=float32)
+      >>> jaxdiv.kl_divergence(q, p).round(4)  # not symmetric
+      Array(0.3681, dtype=float32)
+
+    References:
+      Kullback and Leibler, `On Information and Sufficiency
+      <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
+    """
+    p, logp, _, logq, ax = _two_probs("kl_divergence", p, q, axis, where)
+    return in_base(_kl(p, logp, logq, ax), base)
+
+
+def js_divergence(
+    p: ArrayLike,
+    q: ArrayLike,
+    *,
+    weight: float = 0.5,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+) -> jax.Array:
+    r"""Jensen-Shannon divergence with mixture weight ``weight``.
+
+    .. math::
+       m = w p + (1 - w) q, \qquad
+       JS_w(p, q) = w D_{KL}(p \| m) + (1 - w) D_{KL}(q \| m)
+
+    Symmetric at ``w = 0.5`` (then bounded by :math:`\log 2`); in general
+    bounded by the binary entropy of ``w``. Always finite.
+
+    Args:
+      p: probabilities, shape ``[..., n]``.
+      q: probabilities, same shape as ``p``, or exactly the event shape.
+      weight: mixture weight ``w`` of ``p``, in ``[0, 1]``.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask broadcastable to the inputs.
+      base: logarithm base; ``None`` gives nats, ``2`` gives values in [0, 1].
+
+    Returns:
+      The batch shape.
+
+    Raises:
+      TypeError: non-floating input.
+      ValueError: bad shapes, or a Python ``weight`` outside ``[0, 1]``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.js_divergence(jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]), base=2)
+      Array(1., dtype=float32)
+
+    References:
+      Lin, `Divergence measures based on the Shannon entropy
+      <https://doi.org/10.1109/18.61115>`_, 1991.
+    """
+    return in_base(_js_probs("js_divergence", p, q, weight, axis, where), base)
+
+
+def js_distance(
+    p: ArrayLike,
+    q: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+) -> jax.Array:
+    r"""Jensen-Shannon distance, the square root of :func:`js_divergence`.
+
+    .. math:: d_{JS}(p, q) = \sqrt{JS_{1/2}(p, q)}
+
+    A metric, as ``scipy.spatial.distance.jensenshannon`` (which, unlike this
+    function, also renormalises its inputs). Its gradient at ``p = q`` is
+    taken as 0 (the square root has no derivative there).
+
+    Args:
+      p: probabilities, shape ``[..., n]``.
+      q: probabilities, same shape as ``p``, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask broadcastable to the inputs.
+      base: logarithm base of the divergence under the root.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.js_distance(jnp.array([1.0, 0.0]), jnp.array([0.5, 0.5])).round(4)
+      Array(0.4645, dtype=float32)
+
+    References:
+      Endres and Schindelin, `A new metric for probability distributions
+      <https://doi.org/10.1109/TIT.2003.813506>`_, 2003.
+    """
+    return safe_sqrt(in_base(_js_probs("js_distance", p, q, 0.5, axis, where), base))
+
+
+# --------------------------------------------------------------------------
+# public measures, logits form
+
+
+def entropy_from_logits(
+    logits: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
+) -> jax.Array:
+    r"""Entropy of ``softmax(logits)``, computed in log space.
+
+    .. math:: H = -\sum_i p_i \log p_i, \qquad \log p = \mathrm{log\_softmax}(\ell)
+
+    ``-inf`` logits mark impossible categories (0 contribution, gradient 0);
+    a row of only ``-inf`` (or fully masked) is padding: 0 with gradient 0.
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``[..., n]``.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask; ``False`` entries are left out of the softmax too.
+      base: logarithm base; ``None`` gives nats.
+      axis_name: inside ``shard_map``, the mesh axis across which the event
+        axis is split (vocabulary parallelism); every device gets the value
+        of the whole distribution.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.entropy_from_logits(jnp.array([0.0, 0.0, -jnp.inf]), base=2)
+      Array(1., dtype=float32)
+    """
+    p, logp, ax = _one_logits("entropy_from_logits", logits, axis, where, axis_name)
+    return in_base(_h(p, logp, ax, axis_name), base)
+
+
+def cross_entropy_from_logits(
+    p_logits: ArrayLike,
+    q_logits: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
+) -> jax.Array:
+    r"""Cross-entropy :math:`H(p, q)` with both distributions given as logits.
+
+    .. math:: H(p, q) = -\sum_i p_i \log q_i, \qquad
+       p = \mathrm{softmax}(\ell_p),\ q = \mathrm{softmax}(\ell_q)
+
+    Args:
+      p_logits: logits of ``p``, shape ``[..., n]``.
+      q_logits: logits of ``q``, same shape, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask; ``False`` entries leave both softmaxes.
+      base: logarithm base; ``None`` gives nats.
+      axis_name: mesh axis across which the event axis is split (inside
+        ``shard_map``), or ``None``.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.cross_entropy_from_logits(jnp.zeros(4), jnp.zeros(4)).round(4)
+      Array(1.3863, dtype=float32)
+    """
+    p, _, _, logq, ax = _two_logits(
+        "cross_entropy_from_logits", p_logits, q_logits, axis, where, axis_name
+    )
+    return in_base(_ce(p, logq, ax, axis_name), base)
+
+
+def kl_divergence_from_logits(
+    p_logits: ArrayLike,
+    q_logits: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
+) -> jax.Array:
+    r""":math:`D_{KL}(p \| q)` with both distributions given as logits.
+
+    .. math:: D_{KL}(p \| q) = \sum_i p_i (\log p_i - \log q_i)
+
+    Computed from log-softmaxes, never from probabilities, so it stays
+    accurate for peaked distributions. ``-inf`` in ``q_logits`` where ``p``
+    has mass gives ``+inf``.
+
+    Args:
+      p_logits: logits of ``p``, shape ``[..., n]``.
+      q_logits: logits of ``q``, same shape, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask; ``False`` entries leave both softmaxes.
+      base: logarithm base; ``None`` gives nats.
+      axis_name: mesh axis across which the event axis is split (inside
+        ``shard_map``), or ``None``.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> p_logits = jnp.log(jnp.array([0.5, 0.5]))
+      >>> q_logits = jnp.log(jnp.array([0.9, 0.1]))
+      >>> jaxdiv.kl_divergence_from_logits(p_logits, q_logits).round(4)
+      Array(0.5108, dtype=float32)
+    """
+    p, logp, _, logq, ax = _two_logits(
+        "kl_divergence_from_logits", p_logits, q_logits, axis, where, axis_name
+    )
+    return in_base(_kl(p, logp, logq, ax, axis_name), base)
+
+
+def js_divergence_from_logits(
+    p_logits: ArrayLike,
+    q_logits: ArrayLike,
+    *,
+    weight: float = 0.5,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
+) -> jax.Array:
+    r"""Jensen-Shannon divergence with both distributions given as logits.
+
+    .. math:: \log m = \mathrm{logaddexp}(\log w + \log p, \log(1 - w) + \log q),
+       \quad JS_w = w D_{KL}(p \| m) + (1 - w) D_{KL}(q \| m)
+
+    Args:
+      p_logits: logits of ``p``, shape ``[..., n]``.
+      q_logits: logits of ``q``, same shape, or exactly the event shape.
+      weight: mixture weight ``w`` of ``p``, in ``[0, 1]``.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask; ``False`` entries leave both softmaxes.
+      base: logarithm base; ``None`` gives nats.
+      axis_name: mesh axis across which the event axis is split (inside
+        ``shard_map``), or ``None``.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> a, b = jnp.array([0.0, -jnp.inf]), jnp.array([-jnp.inf, 0.0])
+      >>> jaxdiv.js_divergence_from_logits(a, b, base=2)
+      Array(1., dtype=float32)
+    """
+    js = _js_logits(
+        "js_divergence_from_logits", p_logits, q_logits, weight, axis, where, axis_name
+    )
+    return in_base(js, base)
+
+
+def js_distance_from_logits(
+    p_logits: ArrayLike,
+    q_logits: ArrayLike,
+    *,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    base: float | None = None,
+    axis_name: str | tuple[str, ...] | None = None,
+) -> jax.Array:
+    r"""Jensen-Shannon distance :math:`\sqrt{JS_{1/2}}` from logits.
+
+    .. math:: d_{JS}(p, q) = \sqrt{JS_{1/2}(\mathrm{softmax}(\ell_p),
+       \mathrm{softmax}(\ell_q))}
+
+    The gradient at ``p = q`` is taken as 0.
+
+    Args:
+      p_logits: logits of ``p``, shape ``[..., n]``.
+      q_logits: logits of ``q``, same shape, or exactly the event shape.
+      axis: event axis (int or tuple) that is reduced.
+      where: boolean mask; ``False`` entries leave both softmaxes.
+      base: logarithm base of the divergence under the root.
+      axis_name: mesh axis across which the event axis is split (inside
+        ``shard_map``), or ``None``.
+
+    Returns:
+      The batch shape.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv
+      >>> jaxdiv.js_distance_from_logits(jnp.zeros(3), jnp.zeros(3))
+      Array(0., dtype=float32)
+    """
+    js = _js_logits(
+        "js_distance_from_logits", p_logits, q_logits, 0.5, axis, where, axis_name
+    )
+    return safe_sqrt(in_base(js, base))
