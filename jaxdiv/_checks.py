@@ -92,6 +92,9 @@ def value_checks(atol: float = 1e-4) -> Iterator[None]:
       atol: absolute tolerance, per category, on the normalisation of
         probability vectors.
 
+    Returns:
+      A context manager; the checks are on for the functions traced inside.
+
     Examples:
       >>> import chex, jax, jax.numpy as jnp, jaxdiv
       >>> f = chex.chexify(jax.jit(jaxdiv.entropy), async_check=False)
