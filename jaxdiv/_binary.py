@@ -27,7 +27,7 @@ _PAIR = (-1,)
 
 
 def _from_probs(name, argname, p, where):
-    _checks.unit_interval(name, argname, p)
+    _checks.unit_interval(name, argname, p, where)
     two = jnp.stack([1.0 - p, p], axis=-1)
     if where is not None:
         two = jnp.where(where[..., None], two, 0.0)
@@ -36,6 +36,8 @@ def _from_probs(name, argname, p, where):
 
 def _from_logits(name, argname, logits, where):
     _checks.no_nan_or_posinf(name, argname, logits, where, posinf_ok=True)
+    if where is not None:  # masked nan would reach the gradient of log_sigmoid
+        logits = jnp.where(where, logits, 0.0)
     logs = jnp.stack([jax.nn.log_sigmoid(-logits), jax.nn.log_sigmoid(logits)], -1)
     if where is not None:
         logs = jnp.where(where[..., None], logs, -jnp.inf)
@@ -68,8 +70,9 @@ def binary_entropy(
 
     .. math:: h(p) = -p \log p - (1 - p) \log (1 - p)
 
-    0 at ``p`` in {0, 1}, with gradient 0 there (the zero-probability
-    convention); :math:`\log 2` at ``p = 0.5``.
+    0 at ``p`` in {0, 1}, with a finite gradient there (``+1`` at 0, ``-1``
+    at 1: the zero-probability convention drops the vanishing outcome's
+    term); :math:`\log 2` at ``p = 0.5``.
 
     Args:
       p: success probabilities in ``[0, 1]``, any shape.

@@ -41,14 +41,24 @@ def _ce(p, logq, ax, axis_name=None):
     return 0.0 - event_sum(weighted(p, logq), ax, axis_name)
 
 
+def _kl_sum(p, logp, logq, ax, axis_name=None):
+    return event_sum(weighted(p, logp - logq), ax, axis_name)
+
+
 def _kl(p, logp, logq, ax, axis_name=None):
-    return clamp_nonnegative(event_sum(weighted(p, logp - logq), ax, axis_name))
+    return clamp_nonnegative(_kl_sum(p, logp, logq, ax, axis_name))
 
 
 def _js(p, logp, q, logq, logm, weight, ax, axis_name=None):
     w = jnp.asarray(weight, p.dtype)
-    js = w * _kl(p, logp, logm, ax, axis_name)
-    js = js + (1.0 - w) * _kl(q, logq, logm, ax, axis_name)
+    # At w = 0 (or 1) the unused KL may be +inf: zero its probabilities, not
+    # just its weight, so neither the value nor the gradient sees 0 * inf.
+    p = jnp.where(w == 0, 0.0, p)
+    q = jnp.where(w == 1, 0.0, q)
+    # Only the total is clamped: with a `where` mask on probabilities the rows
+    # are sub-normalised and one KL term alone may be negative.
+    js = w * _kl_sum(p, logp, logm, ax, axis_name)
+    js = js + (1.0 - w) * _kl_sum(q, logq, logm, ax, axis_name)
     return clamp_nonnegative(js)
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
 import operator
 from collections.abc import Iterator, Sequence
 
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.experimental import checkify
 
 Axes = tuple[int, ...]
@@ -244,6 +246,151 @@ def same_shape(name: str, **arrays: jax.Array) -> None:
         raise ValueError(f"jaxdiv.{name}: shapes must match exactly, got {desc}.")
 
 
+def broadcast_batch(
+    name: str, arrays: dict[str, jax.Array], event_ndims: dict[str, int] | None = None
+) -> list[jax.Array]:
+    """Parametric families: broadcasts the batch axes of several parameters.
+
+    The batch shape of an array is its shape without its last
+    ``event_ndims[argname]`` axes (0 when not given); batch shapes broadcast
+    with NumPy's rules and every array is broadcast to the common batch shape
+    followed by its own event shape.
+
+    Raises:
+      ValueError: an array has fewer axes than its event rank, or the batch
+        shapes do not broadcast.
+    """
+    event_ndims = event_ndims or {}
+    batches = []
+    for argname, x in arrays.items():
+        nd = event_ndims.get(argname, 0)
+        if x.ndim < nd:
+            raise ValueError(
+                f"jaxdiv.{name}: {argname} must have at least {nd} axes (its "
+                f"event axes come last), got shape {x.shape}."
+            )
+        batches.append(x.shape[: x.ndim - nd])
+    try:
+        batch = jnp.broadcast_shapes(*batches)
+    except ValueError:
+        desc = ", ".join(
+            f"{k} {x.shape} (batch {b})"
+            for (k, x), b in zip(arrays.items(), batches, strict=True)
+        )
+        raise ValueError(
+            f"jaxdiv.{name}: the batch shapes of the parameters do not "
+            f"broadcast: {desc}."
+        ) from None
+    return [
+        jnp.broadcast_to(x, batch + x.shape[len(b) :])
+        for x, b in zip(arrays.values(), batches, strict=True)
+    ]
+
+
+def event_shape(
+    name: str, argname: str, x: jax.Array, shape: tuple[int, ...], like: str
+) -> None:
+    """``x``'s last axes must be ``shape`` (the event shape set by ``like``)."""
+    n = len(shape)
+    if x.ndim < n or x.shape[x.ndim - n :] != tuple(shape):
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} has shape {x.shape}, but its last axes "
+            f"must be {tuple(shape)} to match {like}."
+        )
+
+
+def axis_pair(name: str, axis: Sequence[int], ndim: int) -> tuple[int, int]:
+    """An ordered pair of distinct axes ``(x_axis, y_axis)`` of a joint table."""
+    if isinstance(axis, int) or not isinstance(axis, Sequence) or len(axis) != 2:
+        raise ValueError(
+            f"jaxdiv.{name}: axis must be a pair (x_axis, y_axis) of the joint "
+            f"table, got {axis!r}."
+        )
+    if ndim < 2:
+        raise ValueError(
+            f"jaxdiv.{name}: a joint table needs at least two axes, got rank {ndim}."
+        )
+    (a,), (b,) = axes(name, axis[0], ndim), axes(name, axis[1], ndim)
+    if a == b:
+        raise ValueError(f"jaxdiv.{name}: axis {tuple(axis)} repeats an axis.")
+    return a, b
+
+
+def order(
+    name: str,
+    alpha,
+    *,
+    lower: float = 0.0,
+    allow_inf: bool = True,
+    argname: str = "alpha",
+) -> float | jax.Array:
+    """An order parameter: a Python number is checked now, an array is a scalar.
+
+    Returns a Python float for a Python (or NumPy) number, which lets the
+    caller pick its formula at trace time, else the scalar array (traced
+    values are checked only under :func:`value_checks`, by the caller).
+
+    Raises:
+      ValueError: a number below ``lower``, nan, ``+inf`` where not allowed,
+        or an array that is not a scalar.
+      TypeError: an array that is neither floating nor integer.
+    """
+    span = f"in [{lower:g}, inf]" if allow_inf else f"in [{lower:g}, inf)"
+    if lower == -float("inf"):
+        span = "finite"
+    if isinstance(alpha, numbers.Real) and not isinstance(alpha, bool):
+        a = float(alpha)
+        if not (a >= lower and (allow_inf or a < float("inf")) and a > -float("inf")):
+            raise ValueError(f"jaxdiv.{name}: {argname} must be {span}, got {alpha}.")
+        return a
+    x = jnp.asarray(alpha)
+    if x.ndim != 0:
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} must be a scalar, got shape {x.shape}; "
+            "use jax.vmap for several orders."
+        )
+    real = jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)
+    if not real:
+        raise TypeError(
+            f"jaxdiv.{name}: {argname} must be a real number, got dtype {x.dtype}."
+        )
+    return x
+
+
+def generator(name: str, f, dtype) -> None:
+    """An f-divergence generator: callable, with ``f(1) == 0`` when concrete.
+
+    ``f(1)`` is evaluated at trace time; when ``f`` closes over traced values
+    it cannot be, and the check is skipped.
+    """
+    if not callable(f):
+        raise TypeError(f"jaxdiv.{name}: f must be a callable, got {type(f)}.")
+    with jax.ensure_compile_time_eval():
+        one = jnp.ones((2,), dtype)
+        v = f(one)
+    if isinstance(v, jax.core.Tracer):
+        return
+    v = np.asarray(v)
+    if v.shape != one.shape:
+        raise ValueError(
+            f"jaxdiv.{name}: f must act elementwise; f(ones((2,))) has shape {v.shape}."
+        )
+    if not np.all(np.abs(v) <= 1e-6):
+        raise ValueError(
+            f"jaxdiv.{name}: f(1) must be 0 (the divergence of p from itself), "
+            f"got {float(v[0])}; subtract f(1) from your f."
+        )
+
+
+def leading_axis(name: str, argname: str, x: jax.Array, size: int) -> None:
+    """``x``'s first axis has ``size`` entries (a sample axis, say)."""
+    if x.ndim < 1 or x.shape[0] != size:
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} has shape {x.shape}; its first axis must "
+            f"have size {size}."
+        )
+
+
 def labels_for(
     name: str, logits: jax.Array, labels: jax.Array, axis: int
 ) -> tuple[jax.Array, int]:
@@ -258,6 +405,124 @@ def labels_for(
             f"shape {expected} (the logits' shape without the class axis)."
         )
     return labels, ax
+
+
+# --------------------------------------------------------------------------
+# matmul operands and static options (the fused large-vocabulary losses)
+
+
+def projection(
+    name: str,
+    hidden: chex.ArrayLike,
+    weight: chex.ArrayLike,
+    names: tuple[str, str] = ("hidden", "weight"),
+) -> tuple[jax.Array, jax.Array]:
+    """``hidden [..., D]`` and ``weight [D, V]`` of an output projection.
+
+    Both must be floating; unlike :func:`floating`, 16-bit dtypes are kept
+    (the matmuls run in the input dtype and accumulate in float32). The two
+    are promoted to one common dtype.
+
+    Raises:
+      TypeError: a non-floating operand.
+      ValueError: ``weight`` not of rank 2, ``hidden`` a scalar, or the
+        contracted dimensions differ.
+    """
+    arrays = {names[0]: jnp.asarray(hidden), names[1]: jnp.asarray(weight)}
+    for argname, x in arrays.items():
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            raise TypeError(
+                f"jaxdiv.{name}: {argname} must be a floating array, got dtype "
+                f"{x.dtype} with shape {x.shape}."
+            )
+    h, w = arrays.values()
+    if w.ndim != 2 or h.ndim < 1 or h.shape[-1] != w.shape[0]:
+        raise ValueError(
+            f"jaxdiv.{name}: {names[0]} has shape {h.shape} and {names[1]} has "
+            f"shape {w.shape}; expected {names[0]} [..., D] and {names[1]} "
+            "[D, V] with the same D."
+        )
+    dtype = jnp.result_type(h, w)
+    return h.astype(dtype), w.astype(dtype)
+
+
+def vector(
+    name: str, argname: str, x: chex.ArrayLike | None, size: int
+) -> jax.Array | None:
+    """An optional floating vector of shape ``[size]`` (e.g. a bias)."""
+    if x is None:
+        return None
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(
+            f"jaxdiv.{name}: {argname} must be a floating array, got dtype {x.dtype}."
+        )
+    if x.shape != (size,):
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} has shape {x.shape}, expected ({size},)."
+        )
+    return x
+
+
+def number(
+    name: str,
+    argname: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+):
+    """A real scalar option, range-checked in ``[low, high]`` (``(low, high]``).
+
+    A concrete value is returned as a Python float; a traced scalar is
+    returned unchanged and unchecked (its value is unknown at trace time).
+
+    Raises:
+      TypeError: neither a real number nor a scalar array.
+      ValueError: a concrete value out of range (or nan).
+    """
+    try:
+        out = float(value)
+    except TypeError:
+        if isinstance(value, jax.Array) and value.ndim == 0:
+            return value
+        raise TypeError(
+            f"jaxdiv.{name}: {argname} must be a real scalar, got "
+            f"{type(value).__name__}."
+        ) from None
+    bad = out != out or (low is not None and (out < low or (open_low and out == low)))
+    if bad or (high is not None and out > high):
+        lo = "(" if open_low else "["
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} must lie in {lo}{low}, {high}], got {value}."
+        )
+    return out
+
+
+def size_or_none(name: str, argname: str, value) -> int | None:
+    """``None`` or a positive Python int (a chunk size)."""
+    if value is None:
+        return None
+    try:
+        out = operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"jaxdiv.{name}: {argname} must be None or a positive int, got "
+            f"{type(value).__name__}."
+        ) from None
+    if out < 1:
+        raise ValueError(f"jaxdiv.{name}: {argname} must be positive, got {value}.")
+    return out
+
+
+def choice(name: str, argname: str, value, options: Sequence[str]) -> str:
+    """One of a few string options."""
+    if value not in options:
+        raise ValueError(
+            f"jaxdiv.{name}: {argname} must be one of {tuple(options)}, got {value!r}."
+        )
+    return value
 
 
 # --------------------------------------------------------------------------
@@ -294,12 +559,13 @@ def probabilities(
     )
 
 
-def unit_interval(name: str, argname: str, p: jax.Array) -> None:
-    """Under :func:`value_checks`: every entry of ``p`` lies in ``[0, 1]``."""
+def unit_interval(name: str, argname: str, p: jax.Array, where=None) -> None:
+    """Under :func:`value_checks`: every kept entry of ``p`` lies in ``[0, 1]``."""
     if not value_checks_enabled():
         return
+    ok = (p >= 0) & (p <= 1)
     checkify.check(
-        jnp.all((p >= 0) & (p <= 1)),
+        jnp.all(ok if where is None else ok | ~where),
         f"jaxdiv.{name}: {argname} must lie in [0, 1].",
     )
 

@@ -7,7 +7,8 @@ the Monte-Carlo KL between parametric families. With :math:`x \sim \pi` and
 * ``k1 = -log r``: unbiased, high variance, can be negative;
 * ``k2 = (log r)^2 / 2``: biased, low variance, never negative;
 * ``k3 = (r - 1) - log r``: unbiased, low variance, never negative; computed
-  as ``expm1(log r) - log r`` so it stays accurate as ``r -> 1``.
+  as ``expm1mx(log r)`` (``exp(t) - 1 - t`` by its Taylor series near 0), so it
+  keeps full relative precision as ``r -> 1``, where ``expm1(t) - t`` cancels.
 
 Reference: Schulman, `Approximating KL Divergence
 <http://joschu.net/blog/kl-approx.html>`_, 2020.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._numerics import clamp_nonnegative
+from ._numerics import expm1mx
 
 ESTIMATORS = ("k1", "k2", "k3")
 
@@ -31,5 +32,5 @@ def kl_estimate(log_p: jax.Array, log_q: jax.Array, estimator: str) -> jax.Array
     if estimator == "k2":
         return 0.5 * jnp.square(log_ratio)
     if estimator == "k3":
-        return clamp_nonnegative(jnp.expm1(log_ratio) - log_ratio)
+        return expm1mx(log_ratio)
     raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}.")

@@ -15,6 +15,8 @@ Conventions shared by all of jaxdiv:
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -28,6 +30,19 @@ def weighted(p: jax.Array, v: jax.Array) -> jax.Array:
     """
     zero = p == 0
     return jnp.where(zero, 0.0, p * jnp.where(zero, 0.0, v))
+
+
+def linear_weighted(p: jax.Array, v: jax.Array) -> jax.Array:
+    """``p * v`` with ``0 * (+-inf) = 0``, differentiated as the linear map it is.
+
+    Where ``v`` is finite the gradient through ``p`` is ``v``, at ``p == 0``
+    too (:func:`weighted` gives 0 there); where ``v`` is infinite the term
+    is :func:`weighted`'s. For cross-entropy terms ``p * log q``, whose
+    derivative in ``p`` is ``log q``, finite wherever ``q > 0``. nan in
+    ``v`` propagates.
+    """
+    inf = jnp.isinf(v)
+    return jnp.where(inf, weighted(p, v), p * jnp.where(inf, 0.0, v))
 
 
 def safe_log(p: jax.Array) -> jax.Array:
@@ -45,6 +60,43 @@ def safe_sqrt(x: jax.Array) -> jax.Array:
 def clamp_nonnegative(d: jax.Array) -> jax.Array:
     """Rounding-level negatives to 0; nan stays nan; gradient passes where d >= 0."""
     return jnp.where(d < 0, jnp.zeros_like(d), d)
+
+
+# 1/n! for n = 2..17: the Taylor coefficients of exp(t) - 1 - t.
+_EXPM1MX_COEFFS = tuple(1.0 / math.factorial(n) for n in range(2, 18))
+
+
+def expm1mx(t: jax.Array) -> jax.Array:
+    """``exp(t) - 1 - t``, accurate to full relative precision near ``t = 0``.
+
+    Never negative. ``expm1(t) - t`` loses all digits as ``t -> 0`` (the
+    result is ``t**2 / 2``); for ``|t| < 1/2`` the Taylor series is summed
+    instead (Horner, 16 terms: exact to float64 rounding). It is the
+    Bregman divergence of ``exp`` and appears in every KL between members
+    of a scale family (``r - 1 - log r`` with ``t = log r``). Gradient
+    ``expm1(t)``, nan-free on both branches.
+    """
+    small = jnp.abs(t) < 0.5
+    ts = jnp.where(small, t, 0.0)
+    series = jnp.zeros_like(ts)
+    for c in reversed(_EXPM1MX_COEFFS):
+        series = series * ts + c
+    tl = jnp.where(small, 1.0, t)
+    return jnp.where(small, ts * ts * series, jnp.expm1(tl) - tl)
+
+
+def log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``log(x / y)`` for positive ``x``, ``y``: exact to rounding as ``x / y -> 1``.
+
+    ``log(x) - log(y)`` loses ``eps * |log x|`` there; the quotient is used
+    instead wherever it is a normal float, and the difference of logs where
+    it would overflow or underflow. nan in, nan out.
+    """
+    r = x / y
+    normal = (r >= jnp.finfo(r.dtype).tiny) & (r < jnp.inf)
+    return jnp.where(
+        normal, jnp.log(jnp.where(normal, r, 1.0)), jnp.log(x) - jnp.log(y)
+    )
 
 
 def support_of(logits: jax.Array, where: jax.Array | None) -> jax.Array:
@@ -119,6 +171,34 @@ def event_sum(
     """Sum over the event axes, and across devices when they are split."""
     s = jnp.sum(x, axis=axes)
     return s if axis_name is None else jax.lax.psum(s, axis_name)
+
+
+def event_any(
+    x: jax.Array, axes: _checks.Axes, axis_name: str | tuple[str, ...] | None = None
+) -> jax.Array:
+    """``any`` over the event axes, and across devices when they are split."""
+    return jnp.squeeze(_shard_any(x, axes, axis_name), axes)
+
+
+def event_max(
+    x: jax.Array, axes: _checks.Axes, axis_name: str | tuple[str, ...] | None = None
+) -> jax.Array:
+    """``max`` over the event axes (and devices), differentiable when split.
+
+    ``lax.pmax`` has no derivative: across devices the value is the global
+    maximum and the gradient goes to the local maxima equal to it, shared
+    equally among the devices that hold it. nan propagates.
+    """
+    m = jnp.max(x, axis=axes)
+    if axis_name is None:
+        return m
+    top = jax.lax.pmax(jax.lax.stop_gradient(m), axis_name)
+    hit = m == top
+    finite = jnp.isfinite(m)
+    ms = jnp.where(finite, m, 0.0)
+    delta = jnp.where(hit & finite, ms - jax.lax.stop_gradient(ms), 0.0)
+    count = jax.lax.psum(hit.astype(m.dtype), axis_name)
+    return top + jax.lax.psum(delta, axis_name) / count
 
 
 def log_mix(logp: jax.Array, logq: jax.Array, weight) -> jax.Array:
