@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks
+from . import _checks, _kernels
 from ._numerics import (
     clamp_nonnegative,
     event_sum,
@@ -28,6 +28,7 @@ from ._numerics import (
 )
 
 Axis = int | Sequence[int]
+_kl_from_logits_kernel = jax.jit(_kernels.kl_from_logits, static_argnums=(0, 1))
 
 # --------------------------------------------------------------------------
 # the formulas, once, on (p, log p) pairs
@@ -121,7 +122,9 @@ def _js_probs(name, p, q, weight, axis, where):
     _check_weight(name, weight)
     p, logp, q, logq, ax = _two_probs(name, p, q, axis, where)
     w = jnp.asarray(weight, p.dtype)
-    logm = safe_log(w * p + (1.0 - w) * q)
+    m = w * p + (1.0 - w) * q  # exact at p == q, so JS(p, p) is exactly 0
+    # where w * p underflows (flushed subnormals) take log m in log space
+    logm = jnp.where(m > 0, safe_log(m), log_mix(logp, logq, w))
     return _js(p, logp, q, logq, logm, w, ax)
 
 
@@ -468,10 +471,21 @@ def kl_divergence_from_logits(
       >>> jaxdiv.kl_divergence_from_logits(p_logits, q_logits).round(4)
       Array(0.5108, dtype=float32)
     """
-    p, logp, _, logq, ax = _two_logits(
-        "kl_divergence_from_logits", p_logits, q_logits, axis, where, axis_name
-    )
-    return in_base(_kl(p, logp, logq, ax, axis_name), base)
+    name = "kl_divergence_from_logits"
+    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
+    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
+    if not ax:
+        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
+    where = _checks.mask(name, where, a.shape)
+    _checks.no_nan_or_posinf(name, "p_logits", a, where)
+    _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    if where is not None:  # outside the support of both softmaxes
+        a = jnp.where(where, a, -jnp.inf)
+        b = jnp.where(where, b, -jnp.inf)
+    # _kl on the two log-softmaxes, fused (same numbers and edges, tested
+    # against it): no log-softmax is materialised, see jaxdiv._kernels.
+    # compiled as one unit eagerly too, so eager, jit and vmap agree bit for bit
+    return in_base(_kl_from_logits_kernel(ax, axis_name, a, b), base)
 
 
 def js_divergence_from_logits(

@@ -86,17 +86,21 @@ def expm1mx(t: jax.Array) -> jax.Array:
 
 
 def log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``log(x / y)`` for positive ``x``, ``y``: exact to rounding as ``x / y -> 1``.
+    """``log(x / y)`` for positive ``x``, ``y``: accurate to rounding as ``x / y -> 1``.
 
-    ``log(x) - log(y)`` loses ``eps * |log x|`` there; the quotient is used
-    instead wherever it is a normal float, and the difference of logs where
-    it would overflow or underflow. nan in, nan out.
+    ``log(x) - log(y)`` loses ``eps * |log x|`` there, and even the rounded
+    quotient ``x / y`` is off by ``eps``, the whole of a result of that size.
+    Within a factor 2, ``log1p((x - y) / y)`` is used (the subtraction is
+    exact); beyond, the log of the quotient, or the difference of the logs
+    where the quotient would overflow or underflow. nan in, nan out.
     """
     r = x / y
+    near = (r > 0.5) & (r < 2.0)
     normal = (r >= jnp.finfo(r.dtype).tiny) & (r < jnp.inf)
-    return jnp.where(
-        normal, jnp.log(jnp.where(normal, r, 1.0)), jnp.log(x) - jnp.log(y)
-    )
+    y_near = jnp.where(near, y, 1.0)
+    close = jnp.log1p((jnp.where(near, x, 1.0) - y_near) / y_near)
+    far = jnp.where(normal, jnp.log(jnp.where(normal, r, 1.0)), jnp.log(x) - jnp.log(y))
+    return jnp.where(near, close, far)
 
 
 def support_of(logits: jax.Array, where: jax.Array | None) -> jax.Array:

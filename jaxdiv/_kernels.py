@@ -1,0 +1,308 @@
+r"""Fused value-and-derivative kernels for the losses that run at LLM scale.
+
+The measures in ``jaxdiv._categorical`` are written for clarity: a masked
+log-softmax, then the formula on ``(p, log p)`` pairs, differentiated by JAX.
+For the hot paths of training (integer-label cross-entropy, the KL between
+log-probabilities, the distillation KL between two sets of logits) that
+costs one or more ``[N, V]`` temporaries (log-softmaxes, the one-hot's
+scatter, saved ``exp``) on top of the gradient itself. The kernels here
+compute the same numbers with
+
+* forward passes that are reductions over the inputs, written only with
+  operations XLA fuses into its (YNNPACK) reductions (``exp``, ``max``,
+  ``sign``, ``log``, arithmetic; no ``select``, which would be materialised);
+* a ``jax.custom_jvp`` whose tangent is the closed-form derivative
+  (``softmax - target``, ``-p``, ``q - p``...). Under ``jax.grad`` XLA then
+  writes the exponentials once, into the gradient's own buffer, and finishes
+  the gradient in place: besides the gradient no ``[N, V]`` array is
+  allocated for the integer-label cross-entropy and the KL with log-targets
+  (``compiled.memory_analysis()`` reports no temporary), and one for the KL
+  from two sets of logits (optax's composition needs three). Where reusing
+  an ``exp`` would cost a temporary, the tangent recomputes it from the
+  inputs behind an ``optimization_barrier`` instead. A custom *JVP* (not
+  VJP) keeps ``jax.jvp``, ``jax.hessian`` and ``jax.vmap`` working.
+
+Edge semantics are exactly those of the measures: ``-inf`` logits and
+zero-probability entries contribute 0 with zero gradient, empty rows give 0,
+``p > 0 = q`` gives ``+inf``, nan propagates. The selects that these need are
+replaced by arithmetic that is exact for every float, documented inline. The
+test suite checks the kernels against the measures and against NumPy.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
+
+from ._numerics import clamp_nonnegative, weighted
+
+
+def _lowest(dtype) -> float:
+    return -float(jnp.finfo(dtype).max)
+
+
+def support_indicator(x: jax.Array, scale: float = 0.5) -> jax.Array:
+    """1.0 where ``x > -inf``, 0.0 where ``x == -inf`` (nan stays nan).
+
+    With ``c = -(1 + scale) / 2 * max``: ``max(scale * x, c) - c`` is 0
+    exactly for ``x = -inf`` and at least ``(1 - scale) / 2 * max`` for every
+    finite ``x`` (``-max`` included), so its sign is the indicator; written
+    without a comparison so that XLA fuses it into a reduction. (Two
+    reductions that share a constant make XLA materialise its broadcast, so
+    callers pass a different ``scale`` to each.)
+    """
+    c = 0.5 * (1.0 + scale) * _lowest(x.dtype)
+    return jnp.sign(jnp.maximum(scale * x, c) - c)
+
+
+def _is_zero(t) -> bool:
+    return isinstance(t, SymbolicZero)
+
+
+def _psum(x, axis_name):
+    return x if axis_name is None else jax.lax.psum(x, axis_name)
+
+
+def _log_normalizer(x, ax, axis_name):
+    """``(lse, nonempty, e, 1 / s)``: ``logsumexp`` over ``ax`` (keepdims, 0
+    on empty rows), the rows' non-emptiness, ``e = exp(x - max)`` and the
+    reciprocal of its sum, so that ``softmax(x) = e / s`` (0 on empty rows).
+
+    Two fused reductions (max, then sum of ``e``). A tangent that reuses
+    ``e`` makes XLA write it once, into the gradient's own buffer, and
+    update it in place: the softmax costs one ``exp`` per entry and no
+    temporary (recomputing it instead costs a second ``exp`` pass, which
+    is slower on CPU).
+    """
+    m = jax.lax.stop_gradient(jnp.max(x, axis=ax, keepdims=True))
+    if axis_name is not None:
+        m = jax.lax.pmax(m, axis_name)
+    # -inf on empty rows (all -inf), +inf/nan on bad input: shift by 0 then.
+    m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
+    e = jnp.exp(x - m)
+    s = _psum(jnp.sum(e, axis=ax, keepdims=True), axis_name)
+    nonempty = s != 0  # nan counts as non-empty, so it propagates
+    s = jnp.where(nonempty, s, jnp.ones_like(s))
+    return m + jnp.log(s), nonempty, e, 1.0 / s
+
+
+# --------------------------------------------------------------------------
+# integer-label cross-entropy
+
+
+def _ce_forward(ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z):
+    """Loss per row plus the row statistics the tangent needs."""
+    n_local = x.shape[ax]
+    lse, nonempty, e, inv_s = _log_normalizer(x, ax, axis_name)
+
+    local = labels
+    if axis_name is not None:
+        local = labels - jax.lax.axis_index(axis_name) * n_local
+    owned = (local >= 0) & (local < n_local)
+    idx = jnp.expand_dims(jnp.clip(local, 0, n_local - 1), ax)
+    xy = jnp.squeeze(jnp.take_along_axis(x, idx, axis=ax), ax)
+    if axis_name is None:
+        in_range = owned
+    else:
+        xy = jax.lax.psum(jnp.where(owned, xy, jnp.zeros_like(xy)), axis_name)
+        in_range = jax.lax.psum(owned.astype(jnp.int32), axis_name) > 0
+    # A label outside [0, num_classes) that is not ignored gives nan.
+    xy = jnp.where(in_range, xy, jnp.full_like(xy, jnp.nan))
+
+    lse_r = jnp.squeeze(lse, ax)
+    nonempty_r = jnp.squeeze(nonempty, ax)
+    valid = nonempty_r & keep
+    if ignore_index is not None:
+        valid = valid & (labels != ignore_index)
+
+    if smooth:
+        ind = support_indicator(x, 0.5)
+        k = _psum(jnp.sum(ind, axis=ax), axis_name)
+        x_in_support = support_indicator(x, 0.25) * jnp.maximum(x, _lowest(x.dtype))
+        sx = _psum(jnp.sum(x_in_support, axis=ax), axis_name)
+        a_over_k = a / jnp.where(k > 0, k, jnp.ones_like(k))
+        mean_x = sx / jnp.where(k > 0, k, jnp.ones_like(k))
+        loss = lse_r - weighted(1.0 - a, xy) - a_over_k * sx
+    else:
+        a_over_k = mean_x = None
+        loss = lse_r - xy
+    if zloss:
+        loss = loss + z * jnp.square(lse_r)
+    loss = jnp.where(valid, loss, jnp.zeros_like(loss))
+    return loss, (lse, local, valid, a_over_k, mean_x, xy, lse_r, e, inv_s)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4))
+def ce_integer_labels(
+    ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z
+):
+    """Per-row ``-sum_i t_i log softmax(x)_i (+ z lse^2)``, ``t`` the
+    (smoothed) one-hot of ``labels``; see the module docstring.
+
+    Args:
+      ax: the class axis (static int).
+      axis_name: mesh axis across which the class axis is split, or None.
+      ignore_index: label value whose rows give 0, or None (static).
+      smooth: whether label smoothing is on (static; ``a`` may be 0 anyway).
+      zloss: whether the z-loss is on (static).
+      x: logits, ``-inf`` outside the support.
+      labels: integer labels, ``x``'s shape without ``ax``.
+      keep: boolean row mask (False rows give 0).
+      a: label-smoothing weight (scalar array).
+      z: z-loss weight (scalar array).
+    """
+    loss, _ = _ce_forward(
+        ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z
+    )
+    return loss
+
+
+def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
+    x, labels, keep, a, z = primals
+    dx, _, _, da, dz = tangents
+    loss, (lse, local, valid, a_over_k, mean_x, xy, lse_r, e, inv_s) = _ce_forward(
+        ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z
+    )
+    out = jnp.zeros_like(loss)
+    if not _is_zero(dx):
+        # softmax(x) from the forward pass's exp (see _log_normalizer); under
+        # grad the whole coefficient is one in-place pass over the gradient.
+        scale = inv_s * (1.0 + 2.0 * z * lse) if zloss else inv_s
+        p = e * scale
+        shape = [1] * x.ndim
+        shape[ax] = x.shape[ax]
+        iota = jax.lax.broadcasted_iota(local.dtype, shape, ax)
+        onehot = (iota == jnp.expand_dims(local, ax)).astype(x.dtype)
+        if smooth:
+            coef = p - (1.0 - a) * onehot
+            # (a comparison, not support_indicator: not shared with the forward
+            # reductions, so fused here instead of materialised)
+            support = (x != -jnp.inf).astype(x.dtype)
+            coef = coef - jnp.expand_dims(a_over_k, ax) * support
+        else:
+            coef = p - onehot
+        coef = jnp.where(jnp.expand_dims(valid, ax), coef, jnp.zeros_like(coef))
+        out = out + _psum(jnp.sum(coef * dx, axis=ax), axis_name)
+    if smooth and not _is_zero(da):
+        out = out + jnp.where(valid, da * (xy - mean_x), jnp.zeros_like(out))
+    if zloss and not _is_zero(dz):
+        out = out + jnp.where(valid, dz * jnp.square(lse_r), jnp.zeros_like(out))
+    return loss, out
+
+
+ce_integer_labels.defjvp(_ce_jvp, symbolic_zeros=True)
+
+
+# --------------------------------------------------------------------------
+# KL divergence between log-probabilities
+
+
+def _kl_forward(ax, axis_name, lp, lt):
+    """Row sums of ``exp(lt) * (lt - lp)``, exact at every edge, select-free.
+
+    With ``p = exp(lt)``: ``log(1 - sign(p))`` is ``-inf`` where ``p > 0`` and
+    0 where ``p == 0``, so ``max(lp, .)`` is ``lp`` wherever ``p > 0`` (keeping
+    ``p > 0 = q`` at ``+inf``) and finite wherever ``p == 0``; ``max(lt,
+    lowest)`` is ``lt`` wherever ``p > 0`` and finite elsewhere. Every
+    ``p == 0`` term is therefore ``0 * finite = 0`` and every other term is
+    ``p * (lt - lp)`` exactly.
+    """
+    p = jnp.exp(lt)
+    lpc = jnp.maximum(lp, jnp.log(1.0 - jnp.sign(p)))
+    ltc = jnp.maximum(lt, _lowest(lt.dtype))
+    return _psum(jnp.sum(p * (ltc - lpc), axis=ax), axis_name)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def kl_log_targets(ax, axis_name, lp, lt):
+    r"""Per-row :math:`\sum_i e^{lt_i} (lt_i - lp_i)`, clamped at 0.
+
+    Args:
+      ax: tuple of event axes (static).
+      axis_name: mesh axis across which the event axes are split, or None.
+      lp: log-predictions (``-inf`` allowed).
+      lt: log-targets (``-inf`` allowed: zero target mass).
+    """
+    return clamp_nonnegative(_kl_forward(ax, axis_name, lp, lt))
+
+
+def _kl_jvp(ax, axis_name, primals, tangents):
+    lp, lt = primals
+    dlp, dlt = tangents
+    s = _kl_forward(ax, axis_name, lp, lt)
+    out = clamp_nonnegative(s)
+    if _is_zero(dlp) and _is_zero(dlt):
+        return out, jnp.zeros_like(out)
+    lpb, ltb = jax.lax.optimization_barrier((lp, lt))
+    p = jnp.exp(ltb)
+    zero = p == 0
+    terms = jnp.zeros_like(p)
+    if not _is_zero(dlp):
+        terms = terms - p * dlp
+    if not _is_zero(dlt):
+        d = jnp.where(zero, 0.0, ltb - jnp.where(zero, 0.0, lpb))
+        terms = terms + jnp.where(zero, 0.0, p * (d + 1.0)) * dlt
+    t = _psum(jnp.sum(terms, axis=ax), axis_name)
+    return out, jnp.where(s < 0, jnp.zeros_like(t), t)
+
+
+kl_log_targets.defjvp(_kl_jvp, symbolic_zeros=True)
+
+
+# --------------------------------------------------------------------------
+# KL divergence between two softmaxes, from logits
+
+
+def _kl_logits_forward(ax, axis_name, a, b):
+    lse_a, nonempty_a, e_a, inv_a = _log_normalizer(a, ax, axis_name)
+    lse_b, _, e_b, inv_b = _log_normalizer(b, ax, axis_name)
+    s = _kl_forward(ax, axis_name, b - lse_b, a - lse_a)
+    # softmax(a), softmax(b) for the tangent, from the normalisers' exp
+    return s, lse_a, lse_b, nonempty_a, e_a * inv_a, e_b * inv_b
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def kl_from_logits(ax, axis_name, a, b):
+    r"""Per-row :math:`D_{KL}(\mathrm{softmax}(a) \| \mathrm{softmax}(b))`.
+
+    Same numbers as ``jaxdiv.kl_divergence_from_logits`` (``-inf`` logits
+    outside the support, an empty ``a`` row gives 0, an empty ``b`` row under a
+    non-empty ``a`` gives ``+inf``, clamped at 0), computed with four fused
+    reductions and, under ``jax.grad``, one pass per gradient:
+    :math:`\partial_b = q - p` and :math:`\partial_a = p (\log p - \log q - D)`.
+
+    Args:
+      ax: tuple of event axes (static).
+      axis_name: mesh axis across which the event axes are split, or None.
+      a: logits of ``p``, ``-inf`` outside its support.
+      b: logits of ``q``, same shape.
+    """
+    return clamp_nonnegative(_kl_logits_forward(ax, axis_name, a, b)[0])
+
+
+def _kl_logits_jvp(ax, axis_name, primals, tangents):
+    a, b = primals
+    da, db = tangents
+    s, lse_a, lse_b, nonempty_a, p, q = _kl_logits_forward(ax, axis_name, a, b)
+    out = clamp_nonnegative(s)
+    if _is_zero(da) and _is_zero(db):
+        return out, jnp.zeros_like(out)
+    terms = jnp.zeros_like(p)
+    if not _is_zero(db):
+        terms = terms + jnp.where(nonempty_a, q - p, 0.0) * db
+    if not _is_zero(da):
+        # recomputed behind a barrier: sharing p here costs a temporary
+        ab, bb = jax.lax.optimization_barrier((a, b))
+        log_p = ab - lse_a
+        p = jnp.exp(log_p)
+        zero = p == 0
+        d = log_p - jnp.where(zero, 0.0, bb - lse_b) - jnp.expand_dims(s, ax)
+        terms = terms + jnp.where(zero, 0.0, p * d) * da
+    t = _psum(jnp.sum(terms, axis=ax), axis_name)
+    return out, jnp.where(s < 0, jnp.zeros_like(t), t)
+
+
+kl_from_logits.defjvp(_kl_logits_jvp, symbolic_zeros=True)

@@ -1,0 +1,47 @@
+"""Losses in machine-learning order ``(predictions, targets)``, per example.
+
+A drop-in for the entropy / cross-entropy / KL family of ``optax.losses``
+(same names, positional arguments and output shapes; finite, correct values
+where optax's are nan), plus distillation, RLHF KL penalties and an exact
+cross-device masked mean. Every loss is built on a ``jaxdiv`` measure.
+"""
+
+from ._classification import convex_kl_divergence as convex_kl_divergence
+from ._classification import generalized_kl_divergence as generalized_kl_divergence
+from ._classification import kl_divergence as kl_divergence
+from ._classification import (
+    kl_divergence_with_log_targets as kl_divergence_with_log_targets,
+)
+from ._classification import poly_loss_cross_entropy as poly_loss_cross_entropy
+from ._classification import (
+    safe_softmax_cross_entropy as safe_softmax_cross_entropy,
+)
+from ._classification import (
+    sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy,
+)
+from ._classification import sigmoid_focal_loss as sigmoid_focal_loss
+from ._classification import softmax_cross_entropy as softmax_cross_entropy
+from ._classification import (
+    softmax_cross_entropy_with_integer_labels as softmax_cross_entropy_with_integer_labels,  # noqa: E501
+)
+from ._distillation import distillation_loss as distillation_loss
+from ._distillation import kl_penalty as kl_penalty
+from ._reductions import masked_mean as masked_mean
+from ._smoothing import smooth_labels as smooth_labels
+
+__all__ = [
+    "convex_kl_divergence",
+    "distillation_loss",
+    "generalized_kl_divergence",
+    "kl_divergence",
+    "kl_divergence_with_log_targets",
+    "kl_penalty",
+    "masked_mean",
+    "poly_loss_cross_entropy",
+    "safe_softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "sigmoid_focal_loss",
+    "smooth_labels",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+]

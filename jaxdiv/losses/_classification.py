@@ -1,0 +1,783 @@
+r"""Classification losses with optax's names, argument order and shapes.
+
+Each loss builds the ``(p, log q)`` pair of a measure and calls its formula
+(``jaxdiv._categorical._ce`` / ``_kl``, ``jaxdiv._binary``), or the fused
+kernel of ``jaxdiv._kernels`` that computes the same numbers faster; zero-safety
+comes from ``jaxdiv._numerics`` and every check from ``jaxdiv._checks``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from .. import _binary, _checks, _kernels
+from .._categorical import _kl
+from .._numerics import (
+    _shard_any,
+    clamp_nonnegative,
+    event_sum,
+    linear_weighted,
+    log_mix,
+    log_softmax,
+    safe_log,
+    support_of,
+    weighted,
+)
+from ._common import (
+    Axis,
+    AxisName,
+    event_axes,
+    example_or_event_mask,
+    jitted,
+    ordered_axes,
+    python_number,
+    reject_integer,
+    static_axis,
+)
+
+_PAIR = (-1,)
+_USE_INTEGER = (
+    "For integer class indices use softmax_cross_entropy_with_integer_labels."
+)
+
+
+def _ce(p, logq, ax, axis_name=None):
+    """``_categorical._ce`` (H(p, q) = -sum p log q, ``0 log 0 = 0``) with the
+    derivative in ``p`` kept where it is finite: ``-log q_i``, also at
+    ``p_i = 0`` (``_categorical._ce`` zeroes it there). Targets are inputs of
+    a loss whose gradient optax's tests check, so the label gradient must be
+    the true one."""
+    return 0.0 - event_sum(linear_weighted(p, logq), ax, axis_name)
+
+
+# --------------------------------------------------------------------------
+# softmax cross-entropy with probability targets
+
+
+def _softmax_parts(name, logits, labels, axis, where, axis_name):
+    """``(labels, log_softmax(logits), axes)`` with masked and padding entries
+    of ``labels`` set to 0, so they change neither value nor gradient."""
+    reject_integer(name, "labels", labels, _USE_INTEGER)
+    logits, labels = _checks.floatings(name, logits=logits, labels=labels)
+    ndim = max(logits.ndim, labels.ndim)
+    ax = event_axes(name, axis, ndim)
+    logits, labels, ax = _checks.pair(name, logits, labels, ax, ("logits", "labels"))
+    where = example_or_event_mask(name, where, logits.shape, ax)
+    _checks.no_nan_or_posinf(name, "logits", logits, where)
+    _checks.probabilities(name, "labels", labels, ax, where)
+    logq = log_softmax(logits, ax, where, axis_name)
+    keep = _shard_any(support_of(logits, where), ax, axis_name)  # not padding
+    if where is not None:
+        keep = keep & where
+    return jnp.where(keep, labels, 0.0), logq, ax
+
+
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    *,
+    axis_name: AxisName = None,
+) -> jax.Array:
+    r"""Softmax cross-entropy between logits and target probabilities.
+
+    .. math:: \ell(x, y) = -\sum_i y_i \log \mathrm{softmax}(x)_i
+       = H(y, \mathrm{softmax}(x))
+
+    A drop-in for ``optax.losses.softmax_cross_entropy`` that is exact at the
+    edges: ``y_i = 0`` terms are 0 even where ``x_i = -inf`` (optax: nan), a
+    target on a ``-inf`` logit gives ``+inf``, and a row whose logits are all
+    ``-inf`` or fully masked is padding (0, gradient 0).
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``[..., num_classes]``.
+      labels: target probabilities, same shape (or exactly the event shape).
+      axis: class axis (int, tuple, or ``None`` for all axes).
+      where: boolean mask of the logits' shape (``False`` entries leave the
+        softmax), or of the batch shape (``False`` examples give 0).
+      axis_name: inside ``shard_map``, the mesh axis across which the class
+        axis is split (vocabulary parallelism); every device gets the value
+        of the whole distribution.
+
+    Returns:
+      Per-example losses, shape ``[...]`` (the inputs without ``axis``).
+
+    Raises:
+      TypeError: integer ``labels`` (use
+        :func:`softmax_cross_entropy_with_integer_labels`) or integer logits.
+      ValueError: ``labels`` whose shape is neither ``logits``' nor exactly
+        its event shape, e.g. ``(B, 1)`` against ``(B, C)``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
+      >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+      >>> jaxdiv.losses.softmax_cross_entropy(logits, labels).round(4).tolist()
+      [0.2761, 2.9518]
+      >>> jaxdiv.losses.softmax_cross_entropy(
+      ...     jnp.array([0.0, -jnp.inf]), jnp.array([1.0, 0.0]))
+      Array(0., dtype=float32)
+
+    References:
+      Cover and Thomas, `Elements of Information Theory
+      <https://doi.org/10.1002/047174882X>`_, 2006.
+    """
+    name = "softmax_cross_entropy"
+    axis = static_axis(axis)
+    return _softmax_family(logits, labels, where, None, name, axis, axis_name)
+
+
+@jitted("name", "axis", "axis_name")
+def _softmax_family(logits, labels, where, epsilon, name, axis, axis_name):
+    """Cross-entropy, plus ``epsilon`` times the expected error (poly-1) when
+    ``epsilon`` is not None."""
+    y, logq, ax = _softmax_parts(name, logits, labels, axis, where, axis_name)
+    ce = _ce(y, logq, ax, axis_name)
+    if epsilon is None:
+        return ce
+    one_minus_pt = event_sum(y * (1.0 - jnp.exp(logq)), ax, axis_name)
+    return ce + jnp.asarray(epsilon, y.dtype) * one_minus_pt
+
+
+def safe_softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> jax.Array:
+    r"""Softmax cross-entropy with ``0 log 0 = 0``; same as
+    :func:`softmax_cross_entropy` with its defaults.
+
+    .. math:: \ell(x, y) = -\sum_i y_i \log \mathrm{softmax}(x)_i,
+       \qquad 0 \cdot \log 0 = 0
+
+    optax needs a separate function for the ``logits = -inf``, ``labels = 0``
+    convention; in jaxdiv every cross-entropy keeps it, so this is a
+    signature-compatible name for ``optax.losses.safe_softmax_cross_entropy``.
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``[..., num_classes]``.
+      labels: target probabilities, same shape.
+
+    Returns:
+      Per-example losses, shape ``[...]``.
+
+    Raises:
+      TypeError: integer ``labels`` or logits.
+      ValueError: mismatched shapes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([[-jnp.inf, 0.0, 0.0], [-jnp.inf, 0.0, 0.0]])
+      >>> labels = jnp.array([[0.0, 0.5, 0.5], [0.4, 0.3, 0.3]])
+      >>> jaxdiv.losses.safe_softmax_cross_entropy(logits, labels).round(4).tolist()
+      [0.6931, inf]
+    """
+    name = "safe_softmax_cross_entropy"
+    return _softmax_family(logits, labels, None, None, name, -1, None)
+
+
+def poly_loss_cross_entropy(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    epsilon: ArrayLike = 2.0,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+) -> jax.Array:
+    r"""Poly-1 loss: cross-entropy plus ``epsilon`` times the expected error.
+
+    .. math:: \ell(x, y) = H(y, \mathrm{softmax}(x))
+       + \epsilon \sum_i y_i \left(1 - \mathrm{softmax}(x)_i\right)
+
+    (for one-hot ``y`` the second term is :math:`\epsilon (1 - p_t)`). Same
+    edge semantics as :func:`softmax_cross_entropy`.
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``[..., num_classes]``.
+      labels: target probabilities, same shape.
+      epsilon: coefficient of the first polynomial term (2.0 for ImageNet,
+        -1.0 for detection, per the paper).
+      axis: class axis (int, tuple, or ``None``).
+      where: boolean mask of the logits' or of the batch shape.
+
+    Returns:
+      Per-example losses, shape ``[...]``.
+
+    Raises:
+      TypeError: integer ``labels`` or logits.
+      ValueError: mismatched shapes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([[4.0, 2.0, 1.0], [0.0, 5.0, 1.0]])
+      >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 0.8, 0.2]])
+      >>> jaxdiv.losses.poly_loss_cross_entropy(logits, labels).round(4).tolist()
+      [0.4823, 1.2567]
+
+    References:
+      Leng et al., `PolyLoss: A Polynomial Expansion Perspective of
+      Classification Loss Functions <https://arxiv.org/abs/2204.12511>`_, 2022.
+    """
+    name = "poly_loss_cross_entropy"
+    axis = static_axis(axis)
+    return _softmax_family(logits, labels, where, epsilon, name, axis, None)
+
+
+# --------------------------------------------------------------------------
+# softmax cross-entropy with integer labels
+
+
+def _flatten_class_axes(logits, where, axes):
+    """Moves the class axes to the end, in the order given, and flattens them."""
+    batch = tuple(a for a in range(logits.ndim) if a not in axes)
+    perm = batch + axes
+    logits = jnp.transpose(logits, perm).reshape(
+        tuple(logits.shape[a] for a in batch) + (-1,)
+    )
+    if where is not None:
+        where = jnp.transpose(where, perm).reshape(logits.shape)
+    return logits, where, len(batch)
+
+
+def softmax_cross_entropy_with_integer_labels(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    axis: int | tuple[int, ...] = -1,
+    where: ArrayLike | None = None,
+    *,
+    label_smoothing: ArrayLike = 0.0,
+    ignore_index: int | None = None,
+    z_loss: ArrayLike = 0.0,
+    axis_name: AxisName = None,
+) -> jax.Array:
+    r"""Softmax cross-entropy against integer class labels, fused.
+
+    .. math:: \ell(x, y) = \log \sum_{i \in S} e^{x_i} - (1 - a)\, x_y
+       - \frac{a}{K} \sum_{i \in S} x_i + z \Big(\log \sum_{i \in S} e^{x_i}\Big)^2
+
+    that is :math:`H(t, \mathrm{softmax}(x)) + z\,\mathrm{lse}^2` with target
+    :math:`t = (1 - a)\,\mathrm{onehot}(y) + a / K` on the support :math:`S`
+    (entries not ``-inf`` and not masked, :math:`K = |S|`). No one-hot and no
+    log-softmax is materialised: the forward pass is a reduction and the
+    gradient ``softmax - t`` is recomputed from the logits (a custom JVP), so
+    under ``jax.grad`` the gradient is the only ``[N, C]`` array written.
+
+    A drop-in for ``optax.losses.softmax_cross_entropy_with_integer_labels``
+    (same values where optax's are finite; a row of only ``-inf`` logits gives
+    0 with gradient 0 where optax gives nan). Examples with
+    ``labels == ignore_index`` or a ``False`` example mask give exactly 0 with
+    zero gradient; exclude them from the mean with :func:`masked_mean`. A
+    label on a ``-inf`` or masked class gives ``+inf``; a label outside
+    ``[0, num_classes)`` that is not ignored gives nan (and raises under
+    :func:`jaxdiv.value_checks`).
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``[..., num_classes]``.
+      labels: integer class indices, the logits' shape without ``axis``.
+      axis: class axis; a tuple of axes is flattened in the order given and
+        labels index that flattened slice (as in optax).
+      where: boolean mask of the logits' shape (``False`` classes leave the
+        softmax) or of the labels' shape (``False`` examples give 0).
+      label_smoothing: ``a`` in ``[0, 1]``; the target mixes the one-hot with
+        the uniform distribution over the support.
+      ignore_index: label value whose examples give 0 (e.g. ``-100``).
+      z_loss: coefficient ``z >= 0`` of the squared log-normaliser
+        (PaLM's auxiliary loss, keeps the logits from drifting).
+      axis_name: inside ``shard_map``, the mesh axis across which the class
+        axis is split; device ``k`` holds classes ``[k V, (k + 1) V)`` where
+        ``V`` is its local size. Every device gets the full value.
+
+    Returns:
+      Per-example losses, shape ``labels.shape``; float32 for 16-bit logits.
+
+    Raises:
+      TypeError: floating ``labels`` (use :func:`softmax_cross_entropy`) or
+        integer logits.
+      ValueError: ``labels`` not of the logits' shape without ``axis``
+        (e.g. ``(B, 1)`` against ``(B, C)``), or a bad option.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]])
+      >>> labels = jnp.array([0, 1])
+      >>> f = jaxdiv.losses.softmax_cross_entropy_with_integer_labels
+      >>> f(logits, labels).round(4).tolist()
+      [0.2761, 2.9518]
+      >>> f(logits, jnp.array([0, -100]), ignore_index=-100).round(4).tolist()
+      [0.2761, 0.]
+      >>> f(logits, labels, label_smoothing=0.1).round(4).tolist()
+      [0.3995, 2.8051]
+
+    References:
+      Szegedy et al., `Rethinking the Inception Architecture for Computer
+      Vision <https://arxiv.org/abs/1512.00567>`_, 2016 (label smoothing);
+      Chowdhery et al., `PaLM: Scaling Language Modeling with Pathways
+      <https://arxiv.org/abs/2204.02311>`_, 2022 (z-loss).
+    """
+    name = "softmax_cross_entropy_with_integer_labels"
+    if ignore_index is not None and not isinstance(ignore_index, int):
+        raise TypeError(
+            f"jaxdiv.{name}: ignore_index must be a Python int or None, got "
+            f"{ignore_index!r}."
+        )
+    if python_number(label_smoothing) and not 0 <= label_smoothing <= 1:
+        raise ValueError(
+            f"jaxdiv.{name}: label_smoothing must lie in [0, 1], got {label_smoothing}."
+        )
+    if python_number(z_loss) and not z_loss >= 0:
+        raise ValueError(f"jaxdiv.{name}: z_loss must be >= 0, got {z_loss}.")
+    smooth = not (python_number(label_smoothing) and label_smoothing == 0)
+    zloss = not (python_number(z_loss) and z_loss == 0)
+    return _integer_labels(
+        logits,
+        labels,
+        where,
+        label_smoothing,
+        z_loss,
+        static_axis(axis),
+        ignore_index,
+        smooth,
+        zloss,
+        axis_name,
+    )
+
+
+@jitted("axis", "ignore_index", "smooth", "zloss", "axis_name")
+def _integer_labels(
+    logits,
+    labels,
+    where,
+    label_smoothing,
+    z_loss,
+    axis,
+    ignore_index,
+    smooth,
+    zloss,
+    axis_name,
+):
+    name = "softmax_cross_entropy_with_integer_labels"
+    logits = _checks.floating(name, "logits", logits)
+    labels = _checks.integer(name, "labels", labels)
+    if logits.ndim == 0:
+        raise ValueError(f"jaxdiv.{name}: logits must have a class axis, got a scalar.")
+    axes = ordered_axes(name, axis, logits.ndim)
+    if axis_name is not None and len(axes) != 1:
+        raise ValueError(
+            f"jaxdiv.{name}: axis_name needs a single class axis, got axis={axis}."
+        )
+    keep = None  # example mask
+    if where is not None:
+        where = jnp.asarray(where)
+        if where.dtype != jnp.bool_:
+            raise TypeError(
+                f"jaxdiv.{name}: where must be a boolean mask, got dtype {where.dtype}."
+            )
+        if where.ndim != logits.ndim:
+            keep, where = where, None
+        else:
+            where = _checks.mask(name, where, logits.shape)
+    if len(axes) > 1:
+        logits, where, ax = _flatten_class_axes(logits, where, axes)
+    else:
+        (ax,) = axes
+    labels, ax = _checks.labels_for(name, logits, labels, ax)
+    if labels.dtype not in (jnp.int32, jnp.int64):  # uint8 / int16 ... overflow
+        labels = labels.astype(jnp.int32)
+    if keep is not None:
+        keep = _checks.mask(name, keep, labels.shape)
+    else:
+        keep = jnp.ones(labels.shape, jnp.bool_)
+
+    if _checks.value_checks_enabled():
+        n = logits.shape[ax]
+        if axis_name is not None:
+            n *= jax.lax.axis_size(axis_name)
+        _checks.label_range(name, labels, n, ignore_index)
+        _checks.no_nan_or_posinf(name, "logits", logits, where)
+    if where is not None:
+        logits = jnp.where(where, logits, -jnp.inf)
+    return _kernels.ce_integer_labels(
+        ax,
+        axis_name,
+        ignore_index,
+        smooth,
+        zloss,
+        logits,
+        labels,
+        keep,
+        jnp.asarray(label_smoothing, logits.dtype),
+        jnp.asarray(z_loss, logits.dtype),
+    )
+
+
+# --------------------------------------------------------------------------
+# sigmoid (Bernoulli) losses
+
+
+def _binary_parts(name, logits, labels, pos_weight=None):
+    """``(target pair, log-prediction pair)`` on a trailing two-category axis."""
+    logits = _checks.floating(name, "logits", logits)
+    labels = jnp.asarray(labels)
+    if jnp.issubdtype(labels.dtype, jnp.integer) or labels.dtype == jnp.bool_:
+        labels = labels.astype(logits.dtype)  # {0, 1} labels, as optax allows
+    logits, labels = _checks.floatings(name, logits=logits, labels=labels)
+    _checks.same_shape(name, logits=logits, labels=labels)
+    two_p, _ = _binary._from_probs(name, "labels", labels, None)
+    _, logs_q = _binary._from_logits(name, "logits", logits, None)
+    if pos_weight is not None:
+        pw = jnp.asarray(pos_weight, two_p.dtype)
+        try:
+            pw = jnp.broadcast_to(pw, logits.shape)
+        except ValueError:
+            raise ValueError(
+                f"jaxdiv.{name}: pos_weight has shape {pw.shape}, which does not "
+                f"broadcast to the logits' shape {logits.shape}."
+            ) from None
+        two_p = two_p * jnp.stack([jnp.ones_like(pw), pw], axis=-1)
+    return labels, logits, two_p, logs_q
+
+
+def sigmoid_binary_cross_entropy(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    pos_weight: ArrayLike | None = None,
+) -> jax.Array:
+    r"""Elementwise sigmoid (logistic) cross-entropy.
+
+    .. math:: \ell(x, y) = -w\, y \log \sigma(x) - (1 - y) \log \sigma(-x)
+
+    with :math:`w` = ``pos_weight`` (1 by default): the Bernoulli
+    cross-entropy ``jaxdiv.binary_cross_entropy(y, sigmoid(x))`` in log
+    space. Exact for infinite logits: ``x = +inf`` with ``y = 1`` gives 0
+    and a finite gradient (optax: nan); ``x = -inf`` with ``y > 0`` gives
+    ``+inf``.
+
+    Args:
+      logits: log-odds of the positive class, any shape.
+      labels: target probabilities in ``[0, 1]``, same shape; integer or
+        boolean ``{0, 1}`` labels are accepted and cast, as in optax.
+      pos_weight: weight of the positive term, broadcastable to ``logits``
+        (e.g. one per class, ``num_negatives / num_positives``), as
+        PyTorch's ``BCEWithLogitsLoss``.
+
+    Returns:
+      Elementwise losses, the logits' shape.
+
+    Raises:
+      TypeError: integer logits.
+      ValueError: shapes that differ (no implicit broadcasting).
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([0.0, 2.0, jnp.inf])
+      >>> labels = jnp.array([1.0, 0.0, 1.0])
+      >>> jaxdiv.losses.sigmoid_binary_cross_entropy(logits, labels).round(4).tolist()
+      [0.6931, 2.1269, 0.]
+
+    References:
+      Goodfellow et al., `Deep Learning
+      <http://www.deeplearningbook.org/contents/prob.html>`_, 2016.
+    """
+    return _sigmoid_bce(logits, labels, pos_weight)
+
+
+@jitted()
+def _sigmoid_bce(logits, labels, pos_weight):
+    name = "sigmoid_binary_cross_entropy"
+    _, _, two_p, logs_q = _binary_parts(name, logits, labels, pos_weight)
+    return _ce(two_p, logs_q, _PAIR)
+
+
+def sigmoid_focal_loss(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    alpha: ArrayLike | None = None,
+    gamma: ArrayLike = 2.0,
+) -> jax.Array:
+    r"""Sigmoid focal loss: the sigmoid cross-entropy scaled by
+    :math:`\alpha_t (1 - p_t)^\gamma`.
+
+    .. math:: \ell(x, y) = \alpha_t\, (1 - p_t)^\gamma\,
+       \mathrm{BCE}(x, y), \qquad
+       1 - p_t = (1 - y)\,\sigma(x) + y\,\sigma(-x), \quad
+       \alpha_t = \alpha y + (1 - \alpha)(1 - y)
+
+    :math:`\log(1 - p_t)` is computed as a log-space mixture, so the loss and
+    its first and second derivatives are finite for every logit (``±inf``
+    included) and every ``gamma >= 0``.
+
+    Args:
+      logits: log-odds, any shape.
+      labels: targets in ``[0, 1]`` (soft labels allowed), same shape.
+      alpha: weight of the positive class in ``(0, 1)``, or ``None``.
+      gamma: focusing exponent ``>= 0``; ``0`` gives the cross-entropy.
+
+    Returns:
+      Elementwise losses, the logits' shape.
+
+    Raises:
+      TypeError: integer logits.
+      ValueError: shapes that differ.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> logits = jnp.array([2.0, -2.0, jnp.inf])
+      >>> labels = jnp.array([1.0, 1.0, 1.0])
+      >>> jaxdiv.losses.sigmoid_focal_loss(logits, labels).round(4).tolist()
+      [0.0018, 1.6501, 0.]
+
+    References:
+      Lin et al., `Focal Loss for Dense Object Detection
+      <https://arxiv.org/abs/1708.02002>`_, 2017.
+    """
+    return _focal(logits, labels, alpha, gamma)
+
+
+@jitted()
+def _focal(logits, labels, alpha, gamma):
+    name = "sigmoid_focal_loss"
+    labels, logits, two_p, logs_q = _binary_parts(name, logits, labels)
+    ce = _ce(two_p, logs_q, _PAIR)
+    log_p, log_not_p = logs_q[..., 1], logs_q[..., 0]
+    log_one_minus_pt = log_mix(log_p, log_not_p, 1.0 - labels)
+    loss = ce * jnp.exp(weighted(jnp.asarray(gamma, ce.dtype), log_one_minus_pt))
+    if alpha is None:
+        return loss
+    alpha = jnp.asarray(alpha, ce.dtype)
+    return (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
+
+
+# --------------------------------------------------------------------------
+# KL divergences in optax's (log_predictions, targets) order
+
+
+def _kl_inputs(name, log_predictions, targets, axis, where, target_name):
+    reject_integer(name, target_name, targets, "")
+    lp, t = _checks.floatings(name, log_predictions=log_predictions, targets=targets)
+    ax = event_axes(name, axis, max(lp.ndim, t.ndim))
+    lp, t, ax = _checks.pair(name, lp, t, ax, ("log_predictions", target_name))
+    where = _checks.mask(name, where, lp.shape)
+    _checks.no_nan_or_posinf(name, "log_predictions", lp, where)
+    return lp, t, ax, where
+
+
+def kl_divergence(
+    log_predictions: ArrayLike,
+    targets: ArrayLike,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    *,
+    axis_name: AxisName = None,
+) -> jax.Array:
+    r"""KL divergence of the predictions from the targets, optax's order.
+
+    .. math:: \ell(\log q, p) = D_{KL}(p \| q) = \sum_i p_i (\log p_i - \log q_i)
+
+    with ``p = targets`` and ``log q = log_predictions``: the measure
+    ``jaxdiv.kl_divergence(targets, exp(log_predictions))`` computed without
+    leaving log space. ``p_i = 0`` terms are 0 even where
+    ``log q_i = -inf`` (optax: nan); ``p_i > 0 = q_i`` gives ``+inf``; never
+    negative (rounding-level negatives are clamped, so the predictions must
+    be normalised: for unnormalised measures use
+    :func:`generalized_kl_divergence`).
+
+    Args:
+      log_predictions: log-probabilities ``log q``, shape ``[..., n]``.
+      targets: probabilities ``p``, same shape (or exactly the event shape).
+      axis: event axis (int, tuple, or ``None``).
+      where: boolean mask broadcastable to the inputs.
+      axis_name: mesh axis across which the event axis is split inside
+        ``shard_map``, or ``None``.
+
+    Returns:
+      Per-example divergences, shape ``[...]``.
+
+    Raises:
+      TypeError: integer targets or log-predictions.
+      ValueError: mismatched shapes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> log_q = jnp.log(jnp.array([0.9, 0.1, 0.0]))
+      >>> p = jnp.array([0.5, 0.5, 0.0])
+      >>> jaxdiv.losses.kl_divergence(log_q, p).round(4)
+      Array(0.5108, dtype=float32)
+
+    References:
+      Kullback and Leibler, `On Information and Sufficiency
+      <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
+    """
+    return _kl_div(log_predictions, targets, where, static_axis(axis), axis_name)
+
+
+@jitted("axis", "axis_name")
+def _kl_div(log_predictions, targets, where, axis, axis_name):
+    name = "kl_divergence"
+    lp, p, ax, where = _kl_inputs(
+        name, log_predictions, targets, axis, where, "targets"
+    )
+    _checks.probabilities(name, "targets", p, ax, where)
+    if where is not None:
+        p = jnp.where(where, p, 0.0)
+        lp = jnp.where(where, lp, 0.0)
+    return _kl(p, safe_log(p), lp, ax, axis_name)
+
+
+def kl_divergence_with_log_targets(
+    log_predictions: ArrayLike,
+    log_targets: ArrayLike,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    *,
+    axis_name: AxisName = None,
+) -> jax.Array:
+    r"""KL divergence with both distributions as log-probabilities, fused.
+
+    .. math:: \ell(\log q, \log p) = D_{KL}(p \| q)
+       = \sum_i e^{\log p_i} (\log p_i - \log q_i)
+
+    Exact at every edge: ``log p_i = -inf`` terms are 0 whatever
+    ``log q_i`` is (``-inf`` included; optax: nan), ``log q_i = -inf`` under
+    ``p_i > 0`` gives ``+inf``; never negative. The forward pass is a single
+    fused reduction and the gradient is recomputed from the inputs (a custom
+    JVP), so no ``[..., n]`` temporary is written besides the gradients.
+
+    Args:
+      log_predictions: log-probabilities ``log q``, shape ``[..., n]``.
+      log_targets: log-probabilities ``log p``, same shape.
+      axis: event axis (int, tuple, or ``None``).
+      where: boolean mask broadcastable to the inputs.
+      axis_name: mesh axis across which the event axis is split inside
+        ``shard_map``, or ``None``.
+
+    Returns:
+      Per-example divergences, shape ``[...]``.
+
+    Raises:
+      TypeError: integer inputs.
+      ValueError: mismatched shapes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> log_q = jnp.log(jnp.array([0.9, 0.1, 0.0]))
+      >>> log_p = jnp.log(jnp.array([0.5, 0.5, 0.0]))
+      >>> jaxdiv.losses.kl_divergence_with_log_targets(log_q, log_p).round(4)
+      Array(0.5108, dtype=float32)
+    """
+    return _kl_log(log_predictions, log_targets, where, static_axis(axis), axis_name)
+
+
+@jitted("axis", "axis_name")
+def _kl_log(log_predictions, log_targets, where, axis, axis_name):
+    name = "kl_divergence_with_log_targets"
+    lp, lt, ax, where = _kl_inputs(
+        name, log_predictions, log_targets, axis, where, "log_targets"
+    )
+    if _checks.value_checks_enabled():
+        _checks.no_nan_or_posinf(name, "log_targets", lt, where)
+        _checks.probabilities(name, "exp(log_targets)", jnp.exp(lt), ax, where)
+    if where is not None:
+        lt = jnp.where(where, lt, -jnp.inf)
+        lp = jnp.where(where, lp, 0.0)
+    return _kernels.kl_log_targets(ax, axis_name, lp, lt)
+
+
+def generalized_kl_divergence(
+    log_predictions: ArrayLike,
+    targets: ArrayLike,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+    *,
+    axis_name: AxisName = None,
+) -> jax.Array:
+    r"""Generalised KL divergence between unnormalised non-negative measures.
+
+    .. math:: \ell(\log q, p) = \sum_i \Big(p_i \log \frac{p_i}{q_i} - p_i + q_i\Big)
+
+    the Bregman divergence of :math:`x \log x - x`; it equals
+    :func:`kl_divergence` when both sum to one. ``p_i = 0`` terms are
+    :math:`q_i` (0 where ``log q_i = -inf``, with zero gradient); never
+    negative.
+
+    Args:
+      log_predictions: ``log q``, shape ``[..., n]``; need not be normalised.
+      targets: non-negative ``p``, same shape; need not be normalised.
+      axis: event axis (int, tuple, or ``None``).
+      where: boolean mask broadcastable to the inputs.
+      axis_name: mesh axis across which the event axis is split inside
+        ``shard_map``, or ``None``.
+
+    Returns:
+      Per-example divergences, shape ``[...]``.
+
+    Raises:
+      TypeError: integer inputs.
+      ValueError: mismatched shapes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxdiv.losses
+      >>> log_q = jnp.log(jnp.array([1.0, 2.0]))
+      >>> p = jnp.array([1.0, 1.0])
+      >>> jaxdiv.losses.generalized_kl_divergence(log_q, p).round(4)
+      Array(0.3069, dtype=float32)
+
+    References:
+      Bregman, `The relaxation method of finding the common point of convex
+      sets <https://doi.org/10.1016/0041-5553(67)90040-7>`_, 1967.
+    """
+    return _gen_kl(log_predictions, targets, where, static_axis(axis), axis_name)
+
+
+@jitted("axis", "axis_name")
+def _gen_kl(log_predictions, targets, where, axis, axis_name):
+    name = "generalized_kl_divergence"
+    lp, p, ax, where = _kl_inputs(
+        name, log_predictions, targets, axis, where, "targets"
+    )
+    keep = p >= 0 if where is None else (p >= 0) | ~where
+    _checks.check(name, keep, "targets must be non-negative.")
+    if where is not None:
+        p = jnp.where(where, p, 0.0)
+        lp = jnp.where(where, lp, -jnp.inf)
+    terms = weighted(p, safe_log(p) - lp) + jnp.exp(lp) - p
+    return clamp_nonnegative(event_sum(terms, ax, axis_name))
+
+
+def convex_kl_divergence(
+    log_predictions: ArrayLike,
+    targets: ArrayLike,
+    axis: Axis = -1,
+    where: ArrayLike | None = None,
+) -> jax.Array:
+    r"""Deprecated alias of :func:`generalized_kl_divergence` (as in optax).
+
+    .. math:: \ell(\log q, p) = \sum_i \Big(p_i \log \frac{p_i}{q_i} - p_i + q_i\Big)
+
+    Emits a ``DeprecationWarning``, like ``optax.losses.convex_kl_divergence``.
+
+    Args:
+      log_predictions: ``log q``, shape ``[..., n]``.
+      targets: non-negative ``p``, same shape.
+      axis: event axis.
+      where: boolean mask broadcastable to the inputs.
+
+    Returns:
+      Per-example divergences, shape ``[...]``.
+
+    Examples:
+      >>> import warnings, jax.numpy as jnp, jaxdiv.losses
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore", DeprecationWarning)
+      ...     jaxdiv.losses.convex_kl_divergence(jnp.zeros(2), jnp.ones(2))
+      Array(0., dtype=float32)
+    """
+    warnings.warn(
+        "jaxdiv.losses.convex_kl_divergence is deprecated, use "
+        "generalized_kl_divergence instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
