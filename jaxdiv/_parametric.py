@@ -1,0 +1,96 @@
+"""Plumbing shared by the parametric-family modules (``normal.py``, ``gamma.py``...).
+
+Each family module follows the same three steps, so that every family has
+the same dtype rules, broadcasting rules and out-of-domain behaviour:
+
+1. :func:`params`: floating dtype check (16-bit promoted to float32, one
+   common dtype), then the batch axes of all parameters broadcast together
+   (NumPy rules; event axes, where a family has them, come last).
+2. :func:`positive` / :func:`guard`: the value checks of
+   :func:`jaxdiv.value_checks` (positive and finite parameters), then the
+   "double where": parameters outside the domain are replaced by 1 before the
+   formula runs, so neither value nor gradient can pick up a nan from them.
+3. :func:`nan_unless`: the result is nan wherever a parameter was outside
+   the domain (a negative scale, a non-positive concentration or rate, nan).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from . import _checks
+
+Shape = Sequence[int]
+
+
+def params(
+    name: str, event_ndims: dict[str, int] | None = None, **arrays: ArrayLike
+) -> list[jax.Array]:
+    """Floating parameters of one dtype, batch axes broadcast together."""
+    xs = _checks.floatings(name, **arrays)
+    return _checks.broadcast_batch(
+        name, dict(zip(arrays, xs, strict=True)), event_ndims
+    )
+
+
+def positive(name: str, **arrays: jax.Array) -> jax.Array:
+    """Value checks (opt-in) and the mask where every parameter is in ``(0, inf)``.
+
+    The mask has the arrays' common (already broadcast) shape.
+    """
+    _checks.positive(name, **arrays)
+    ok = jnp.ones(jnp.shape(next(iter(arrays.values()))), bool)
+    for x in arrays.values():
+        ok = ok & (x > 0) & jnp.isfinite(x)
+    return ok
+
+
+def finite(name: str, **arrays: jax.Array) -> None:
+    """Value checks (opt-in): location parameters are finite."""
+    for argname, x in arrays.items():
+        _checks.check(name, jnp.isfinite(x), f"{argname} must be finite.")
+
+
+def guard(ok: jax.Array, *xs: jax.Array) -> list[jax.Array]:
+    """Replaces the entries where ``ok`` is False by 1 (safe for any formula)."""
+    return [jnp.where(_expand(ok, x), x, jnp.ones_like(x)) for x in xs]
+
+
+def nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
+    """``value`` where ``ok``, nan elsewhere."""
+    return jnp.where(ok, value, jnp.full_like(value, jnp.nan))
+
+
+def _expand(ok: jax.Array, x: jax.Array) -> jax.Array:
+    return ok.reshape(ok.shape + (1,) * (x.ndim - ok.ndim))
+
+
+def sample_shape(name: str, shape: int | Shape) -> tuple[int, ...]:
+    """Normalises a sample shape (an int or a sequence of ints)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(not isinstance(s, int) or s < 0 for s in shape):
+        raise ValueError(
+            f"jaxdiv.{name}: shape must be a tuple of non-negative ints, got {shape}."
+        )
+    return shape
+
+
+def values(name: str, argname: str, x: ArrayLike, dtype) -> jax.Array:
+    """Points at which a log-density is evaluated, in the parameters' dtype.
+
+    Integer points are accepted (counts, labels, 0/1 outcomes) and cast.
+    """
+    x = jnp.asarray(x)
+    if not (
+        jnp.issubdtype(x.dtype, jnp.floating)
+        or jnp.issubdtype(x.dtype, jnp.integer)
+        or x.dtype == jnp.bool_
+    ):
+        raise TypeError(
+            f"jaxdiv.{name}: {argname} must be a real array, got dtype {x.dtype}."
+        )
+    return x.astype(dtype)
