@@ -7,6 +7,18 @@ Measures (``jaxdiv.*``) are in math order and reduce the event axis; losses
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from . import bernoulli as bernoulli
+from . import beta as beta
+from . import categorical as categorical
+from . import dirichlet as dirichlet
+from . import exponential as exponential
+from . import fused as fused
+from . import gamma as gamma
+from . import laplace as laplace
+from . import losses as losses
+from . import mvn as mvn
+from . import normal as normal
+from . import poisson as poisson
 from ._binary import binary_cross_entropy as binary_cross_entropy
 from ._binary import (
     binary_cross_entropy_from_logits as binary_cross_entropy_from_logits,
@@ -28,6 +40,40 @@ from ._categorical import js_divergence_from_logits as js_divergence_from_logits
 from ._categorical import kl_divergence as kl_divergence
 from ._categorical import kl_divergence_from_logits as kl_divergence_from_logits
 from ._checks import value_checks as value_checks
+from ._families import alpha_divergence as alpha_divergence
+from ._families import alpha_divergence_from_logits as alpha_divergence_from_logits
+from ._families import chi_squared_divergence as chi_squared_divergence
+from ._families import (
+    chi_squared_divergence_from_logits as chi_squared_divergence_from_logits,
+)
+from ._families import f_divergence as f_divergence
+from ._families import f_divergence_from_logits as f_divergence_from_logits
+from ._families import hellinger_distance as hellinger_distance
+from ._families import hellinger_distance_from_logits as hellinger_distance_from_logits
+from ._families import renyi_divergence as renyi_divergence
+from ._families import renyi_divergence_from_logits as renyi_divergence_from_logits
+from ._families import renyi_entropy as renyi_entropy
+from ._families import renyi_entropy_from_logits as renyi_entropy_from_logits
+from ._families import total_variation_distance as total_variation_distance
+from ._families import (
+    total_variation_distance_from_logits as total_variation_distance_from_logits,
+)
+from ._families import tsallis_entropy as tsallis_entropy
+from ._families import tsallis_entropy_from_logits as tsallis_entropy_from_logits
+from ._information import conditional_entropy as conditional_entropy
+from ._information import (
+    conditional_entropy_from_logits as conditional_entropy_from_logits,
+)
+from ._information import mutual_information as mutual_information
+from ._information import (
+    mutual_information_from_logits as mutual_information_from_logits,
+)
+from ._information import perplexity as perplexity
+from ._information import perplexity_from_logits as perplexity_from_logits
+from ._information import (
+    perplexity_with_integer_labels as perplexity_with_integer_labels,
+)
+from ._montecarlo import monte_carlo_kl as monte_carlo_kl
 
 try:
     __version__ = _version("jaxdiv")
@@ -35,21 +81,57 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "alpha_divergence",
+    "alpha_divergence_from_logits",
+    "bernoulli",
+    "beta",
     "binary_cross_entropy",
     "binary_cross_entropy_from_logits",
     "binary_entropy",
     "binary_entropy_from_logits",
     "binary_kl_divergence",
     "binary_kl_divergence_from_logits",
+    "categorical",
+    "chi_squared_divergence",
+    "chi_squared_divergence_from_logits",
+    "conditional_entropy",
+    "conditional_entropy_from_logits",
     "cross_entropy",
     "cross_entropy_from_logits",
+    "dirichlet",
     "entropy",
     "entropy_from_logits",
+    "exponential",
+    "f_divergence",
+    "f_divergence_from_logits",
+    "fused",
+    "gamma",
+    "hellinger_distance",
+    "hellinger_distance_from_logits",
     "js_distance",
     "js_distance_from_logits",
     "js_divergence",
     "js_divergence_from_logits",
     "kl_divergence",
     "kl_divergence_from_logits",
+    "laplace",
+    "losses",
+    "monte_carlo_kl",
+    "mutual_information",
+    "mutual_information_from_logits",
+    "mvn",
+    "normal",
+    "perplexity",
+    "perplexity_from_logits",
+    "perplexity_with_integer_labels",
+    "poisson",
+    "renyi_divergence",
+    "renyi_divergence_from_logits",
+    "renyi_entropy",
+    "renyi_entropy_from_logits",
+    "total_variation_distance",
+    "total_variation_distance_from_logits",
+    "tsallis_entropy",
+    "tsallis_entropy_from_logits",
     "value_checks",
 ]
