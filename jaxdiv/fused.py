@@ -68,10 +68,12 @@ when the vocabulary is chunked.
 
 **Memory.** Temporaries: a few ``[rows, cols]`` float32 tiles. Under
 differentiation of a reduced loss, also the float32 gradients kept from the
-forward pass (``[N, D]``, ``[D, V]`` and ``[V]``: the sizes of the inputs);
-for ``reduction="none"``, ``O(N)`` statistics. At ``N = 4096, D = 512,
-V = 32768`` the compiled temporary memory of the loss with both gradients is
-about 97 MiB against 1024 MiB for ``hidden @ weight`` followed by optax.
+forward pass (``[N, D]``, ``[D, V]`` and ``[V]``: the sizes of the inputs)
+and, when ``d weight`` is formed, a transposed copy of ``hidden`` (``[D, N]``,
+so that ``h^T @ g`` is a plain matmul); for ``reduction="none"``, ``O(N)``
+statistics. At ``N = 4096, D = 512, V = 32768`` the compiled temporary memory
+of the loss with both gradients is about 105 MiB against 1024 MiB for
+``hidden @ weight`` followed by optax.
 
 **Precision.** Matmuls run in the input dtype with float32 accumulation
 (``preferred_element_type``); every statistic, tile and gradient accumulator
@@ -304,9 +306,15 @@ def _dot_t(g: jax.Array, w: jax.Array, acc) -> jax.Array:
     return lax.dot_general(g, w, (((1,), (1,)), ((), ())), preferred_element_type=acc)
 
 
-def _t_dot(h: jax.Array, g: jax.Array, acc) -> jax.Array:
-    """``h[B, D]^T @ g [B, C]``."""
-    return lax.dot_general(h, g, (((0,), (0,)), ((), ())), preferred_element_type=acc)
+def _t_dot(ht: jax.Array, g: jax.Array, acc) -> jax.Array:
+    """``h[B, D]^T @ g [B, C]`` from ``ht = h^T [D, B]``.
+
+    ``h`` is transposed once, before the sweep, and each block's ``[D, B]``
+    slice taken from that: a plain ``[D, B] @ [B, C]`` matmul runs markedly
+    faster on XLA's CPU backend than one contracting the leading dimension of
+    both operands (which is what XLA makes of ``h_b.T @ g`` inside the loop).
+    """
+    return _dot(ht, g, acc)
 
 
 # --------------------------------------------------------------------------
@@ -523,8 +531,8 @@ def _sweep(head, plan: _Plan, hs, ws, bias, aux, *, scale=None, fin=None, want=(
             fin_b = head.finish(k, st, fin_b, v_total)
         return fin_b, tiles
 
-    def grad_block(hs_b, yb, fin_b, sc, tiles, dw, db):
-        h0, w0 = hs_b[0], ws[0]
+    def grad_block(hs_b, ht_b, yb, fin_b, sc, tiles, dw, db):
+        w0 = ws[0]
         dh = None
         if nv == 1:
             if tiles is None:
@@ -535,7 +543,7 @@ def _sweep(head, plan: _Plan, hs, ws, bias, aux, *, scale=None, fin=None, want=(
             if "h" in want:
                 dh = _dot_t(gc, w0, acc)
             if "w" in want:
-                dw = dw + _t_dot(h0, gc, acc)
+                dw = dw + _t_dot(ht_b, gc, acc)
             if "b" in want:
                 db = db + jnp.sum(g, axis=0)
             return dh, dw, db
@@ -551,7 +559,7 @@ def _sweep(head, plan: _Plan, hs, ws, bias, aux, *, scale=None, fin=None, want=(
                 dh = dh + _dot_t(gc, _cols(w0, c0, cols), acc)
             if "w" in want:
                 upd = lax.dynamic_slice_in_dim(dw, c0, cols, axis=1) + _t_dot(
-                    h0, gc, acc
+                    ht_b, gc, acc
                 )
                 dw = lax.dynamic_update_slice_in_dim(dw, upd, c0, axis=1)
             if "b" in want:
@@ -559,7 +567,11 @@ def _sweep(head, plan: _Plan, hs, ws, bias, aux, *, scale=None, fin=None, want=(
                 db = lax.dynamic_update_slice_in_dim(db, upd, c0, axis=0)
             return (dh, dw, db), None
 
-        dh0 = _vary(jnp.zeros((rows, h0.shape[1]), acc), vma) if "h" in want else None
+        dh0 = (
+            _vary(jnp.zeros((rows, hs_b[0].shape[1]), acc), vma)
+            if "h" in want
+            else None
+        )
         (dh, dw, db), _ = lax.scan(body, (dh0, dw, db), (c_starts, c_fresh))
         return dh, dw, db
 
@@ -578,14 +590,18 @@ def _sweep(head, plan: _Plan, hs, ws, bias, aux, *, scale=None, fin=None, want=(
         if grad:
             fresh = s + jnp.arange(rows) >= first
             sc = jnp.where(fresh, lax.dynamic_slice_in_dim(scale, s, rows), 0.0)
-            dh, dw, db = grad_block(hs_b, yb, fin_b, sc, tiles, dw, db)
+            ht_b = None
+            if "w" in want:
+                ht_b = lax.dynamic_slice_in_dim(ht, s, rows, axis=1)
+            dh, dw, db = grad_block(hs_b, ht_b, yb, fin_b, sc, tiles, dw, db)
             if dh is not None:
                 out["dh"] = dh
         return (dw, db), out
 
-    dw0 = db0 = None
+    dw0 = db0 = ht = None
     if grad and "w" in want:
         dw0 = _vary(jnp.zeros(ws[0].shape, acc), vma)
+        ht = hs[0].T  # [D, N]: see _t_dot
     if grad and "b" in want:
         db0 = _vary(jnp.zeros(bias.shape, acc), vma)
     r_starts, r_fresh = (jnp.asarray(a) for a in plan.starts(plan.n, rows))
