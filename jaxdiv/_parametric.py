@@ -49,6 +49,31 @@ def positive(name: str, **arrays: jax.Array) -> jax.Array:
     return ok
 
 
+def positive_params(name: str, **arrays: ArrayLike) -> tuple[jax.Array, list]:
+    """:func:`params`, then the in-domain mask, then :func:`guard`.
+
+    Returns ``(ok, [guarded parameters])`` for families whose every parameter
+    must lie in ``(0, inf)`` (rates, concentrations).
+    """
+    xs = params(name, **arrays)
+    ok = positive(name, **dict(zip(arrays, xs, strict=True)))
+    return ok, guard(ok, *xs)
+
+
+def location_scale_pair(name: str, loc_p, scale_p, loc_q, scale_q):
+    """Two location-scale parameter pairs: ``(ok, loc_p, scale_p, loc_q, scale_q)``.
+
+    Locations are checked finite (opt-in); scales positive and guarded.
+    """
+    lp, sp, lq, sq = params(
+        name, loc_p=loc_p, scale_p=scale_p, loc_q=loc_q, scale_q=scale_q
+    )
+    finite(name, loc_p=lp, loc_q=lq)
+    ok = positive(name, scale_p=sp, scale_q=sq)
+    sp, sq = guard(ok, sp, sq)
+    return ok, lp, sp, lq, sq
+
+
 def finite(name: str, **arrays: jax.Array) -> None:
     """Value checks (opt-in): location parameters are finite."""
     for argname, x in arrays.items():

@@ -21,12 +21,6 @@ from ._parametric import Shape
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
 
-def _params(name, **arrays):
-    xs = _parametric.params(name, **arrays)
-    ok = _parametric.positive(name, **dict(zip(arrays, xs, strict=True)))
-    return ok, _parametric.guard(ok, *xs)
-
-
 def entropy(rate: ArrayLike) -> jax.Array:
     r"""Differential entropy of :math:`\mathrm{Exp}(\lambda)`, in nats.
 
@@ -50,7 +44,7 @@ def entropy(rate: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 8.1).
     """
-    ok, (rate,) = _params("exponential.entropy", rate=rate)
+    ok, (rate,) = _parametric.positive_params("exponential.entropy", rate=rate)
     return _parametric.nan_unless(ok, 1.0 - jnp.log(rate))
 
 
@@ -84,7 +78,9 @@ def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, (a, b) = _params("exponential.kl_divergence", rate_p=rate_p, rate_q=rate_q)
+    ok, (a, b) = _parametric.positive_params(
+        "exponential.kl_divergence", rate_p=rate_p, rate_q=rate_q
+    )
     kl = expm1mx(log_ratio(b, a))
     return _parametric.nan_unless(ok, clamp_nonnegative(kl))
 
@@ -114,7 +110,9 @@ def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, (a, b) = _params("exponential.cross_entropy", rate_p=rate_p, rate_q=rate_q)
+    ok, (a, b) = _parametric.positive_params(
+        "exponential.cross_entropy", rate_p=rate_p, rate_q=rate_q
+    )
     return _parametric.nan_unless(ok, b / a - jnp.log(b))
 
 
@@ -175,7 +173,7 @@ def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.A
       (3,)
     """
     name = "exponential.sample"
-    ok, (rate,) = _params(name, rate=rate)
+    ok, (rate,) = _parametric.positive_params(name, rate=rate)
     shape = _parametric.sample_shape(name, shape) + rate.shape
     rate, ok = jnp.broadcast_to(rate, shape), jnp.broadcast_to(ok, shape)
     x = jax.random.exponential(key, shape, rate.dtype) / rate

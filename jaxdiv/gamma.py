@@ -50,12 +50,6 @@ def _kl(ap, bp, aq, bq):
     return aq * expm1mx(u) + 0.5 * expm1mx(w) + (r_q - r_p) - (ap - aq) * s_p
 
 
-def _params(name, **arrays):
-    xs = _parametric.params(name, **arrays)
-    ok = _parametric.positive(name, **dict(zip(arrays, xs, strict=True)))
-    return ok, _parametric.guard(ok, *xs)
-
-
 def entropy(concentration: ArrayLike, rate: ArrayLike) -> jax.Array:
     r"""Differential entropy of :math:`\mathrm{Gamma}(\alpha, \beta)`, in nats.
 
@@ -82,7 +76,9 @@ def entropy(concentration: ArrayLike, rate: ArrayLike) -> jax.Array:
       Lazo and Rathie, `On the entropy of continuous probability
       distributions <https://doi.org/10.1109/TIT.1978.1055832>`_, 1978.
     """
-    ok, (a, rate) = _params("gamma.entropy", concentration=concentration, rate=rate)
+    ok, (a, rate) = _parametric.positive_params(
+        "gamma.entropy", concentration=concentration, rate=rate
+    )
     return _parametric.nan_unless(ok, _entropy(a, rate))
 
 
@@ -127,7 +123,7 @@ def kl_divergence(
       densities <https://www.fil.ion.ucl.ac.uk/~wpenny/publications/densities.ps>`_,
       2001.
     """
-    ok, (ap, bp, aq, bq) = _params(
+    ok, (ap, bp, aq, bq) = _parametric.positive_params(
         "gamma.kl_divergence",
         concentration_p=concentration_p,
         rate_p=rate_p,
@@ -172,7 +168,7 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, (ap, bp, aq, bq) = _params(
+    ok, (ap, bp, aq, bq) = _parametric.positive_params(
         "gamma.cross_entropy",
         concentration_p=concentration_p,
         rate_p=rate_p,
@@ -254,7 +250,9 @@ def sample(
       (3,)
     """
     name = "gamma.sample"
-    ok, (a, rate) = _params(name, concentration=concentration, rate=rate)
+    ok, (a, rate) = _parametric.positive_params(
+        name, concentration=concentration, rate=rate
+    )
     shape = _parametric.sample_shape(name, shape) + a.shape
     a, rate, ok = (jnp.broadcast_to(v, shape) for v in (a, rate, ok))
     x = jax.random.gamma(key, a, shape, a.dtype) / rate

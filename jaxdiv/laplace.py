@@ -24,16 +24,6 @@ __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 _LOG_2 = math.log(2.0)
 
 
-def _pair(name, loc_p, scale_p, loc_q, scale_q):
-    lp, sp, lq, sq = _parametric.params(
-        name, loc_p=loc_p, scale_p=scale_p, loc_q=loc_q, scale_q=scale_q
-    )
-    _parametric.finite(name, loc_p=lp, loc_q=lq)
-    ok = _parametric.positive(name, scale_p=sp, scale_q=sq)
-    sp, sq = _parametric.guard(ok, sp, sq)
-    return ok, lp, sp, lq, sq
-
-
 def _far(delta, scale_p):
     r"""Splits off the pairs whose locations are > 50 scales apart.
 
@@ -120,7 +110,9 @@ def kl_divergence(
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, lp, sp, lq, sq = _pair("laplace.kl_divergence", loc_p, scale_p, loc_q, scale_q)
+    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+        "laplace.kl_divergence", loc_p, scale_p, loc_q, scale_q
+    )
     log_r = log_ratio(sp, sq)
     delta = jnp.abs(lp - lq)
     far, delta_n, sp_n = _far(delta, sp)
@@ -162,7 +154,9 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, lp, sp, lq, sq = _pair("laplace.cross_entropy", loc_p, scale_p, loc_q, scale_q)
+    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+        "laplace.cross_entropy", loc_p, scale_p, loc_q, scale_q
+    )
     delta = jnp.abs(lp - lq)
     far, delta_n, sp_n = _far(delta, sp)
     mean_abs = jnp.where(far, delta, delta_n + sp_n * jnp.exp(-delta_n / sp_n))

@@ -57,16 +57,6 @@ def _ce(loc_p, scale_p, loc_q, scale_q):
     )
 
 
-def _pair(name, loc_p, scale_p, loc_q, scale_q):
-    lp, sp, lq, sq = _parametric.params(
-        name, loc_p=loc_p, scale_p=scale_p, loc_q=loc_q, scale_q=scale_q
-    )
-    _parametric.finite(name, loc_p=lp, loc_q=lq)
-    ok = _parametric.positive(name, scale_p=sp, scale_q=sq)
-    sp, sq = _parametric.guard(ok, sp, sq)
-    return ok, lp, sp, lq, sq
-
-
 # --------------------------------------------------------------------------
 # public
 
@@ -148,7 +138,9 @@ def kl_divergence(
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, lp, sp, lq, sq = _pair("normal.kl_divergence", loc_p, scale_p, loc_q, scale_q)
+    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+        "normal.kl_divergence", loc_p, scale_p, loc_q, scale_q
+    )
     return _parametric.nan_unless(ok, clamp_nonnegative(_kl(lp, sp, lq, sq)))
 
 
@@ -184,7 +176,9 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, lp, sp, lq, sq = _pair("normal.cross_entropy", loc_p, scale_p, loc_q, scale_q)
+    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+        "normal.cross_entropy", loc_p, scale_p, loc_q, scale_q
+    )
     return _parametric.nan_unless(ok, _ce(lp, sp, lq, sq))
 
 

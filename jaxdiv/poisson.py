@@ -94,20 +94,6 @@ def _kl(rate_p, rate_q):
     return rate_p * expm1mx(log_ratio(rate_q, rate_p))
 
 
-def _one(name, rate):
-    (rate,) = _parametric.params(name, rate=rate)
-    ok = _parametric.positive(name, rate=rate)
-    (rate,) = _parametric.guard(ok, rate)
-    return ok, rate
-
-
-def _two(name, rate_p, rate_q):
-    rate_p, rate_q = _parametric.params(name, rate_p=rate_p, rate_q=rate_q)
-    ok = _parametric.positive(name, rate_p=rate_p, rate_q=rate_q)
-    rate_p, rate_q = _parametric.guard(ok, rate_p, rate_q)
-    return ok, rate_p, rate_q
-
-
 def entropy(rate: ArrayLike) -> jax.Array:
     r"""Entropy of :math:`\mathrm{Pois}(\lambda)`, in nats.
 
@@ -139,7 +125,7 @@ def entropy(rate: ArrayLike) -> jax.Array:
       Evans, Boersma, Blachman and Jagers, `The Entropy of a Poisson
       Distribution <https://doi.org/10.1137/1030059>`_, SIAM Review, 1988.
     """
-    ok, rate = _one("poisson.entropy", rate)
+    ok, (rate,) = _parametric.positive_params("poisson.entropy", rate=rate)
     return _parametric.nan_unless(ok, _entropy(rate))
 
 
@@ -172,7 +158,9 @@ def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Kullback, `Information Theory and Statistics
       <https://store.doverpublications.com/0486696847.html>`_, 1959.
     """
-    ok, a, b = _two("poisson.kl_divergence", rate_p, rate_q)
+    ok, (a, b) = _parametric.positive_params(
+        "poisson.kl_divergence", rate_p=rate_p, rate_q=rate_q
+    )
     return _parametric.nan_unless(ok, clamp_nonnegative(_kl(a, b)))
 
 
@@ -205,7 +193,9 @@ def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, a, b = _two("poisson.cross_entropy", rate_p, rate_q)
+    ok, (a, b) = _parametric.positive_params(
+        "poisson.cross_entropy", rate_p=rate_p, rate_q=rate_q
+    )
     return _parametric.nan_unless(ok, _entropy(a) + _kl(a, b))
 
 
@@ -234,7 +224,7 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
       Array([-2.    , -1.3069], dtype=float32)
     """
     name = "poisson.log_prob"
-    ok, rate = _one(name, rate)
+    ok, (rate,) = _parametric.positive_params(name, rate=rate)
     x = _parametric.values(name, "x", x, rate.dtype)
     x, rate, ok = _parametric.params(name, x=x, rate=rate, ok=ok.astype(rate.dtype))
     inside = (x >= 0) & (x == jnp.floor(x))
@@ -268,7 +258,7 @@ def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.A
       (4,)
     """
     name = "poisson.sample"
-    ok, rate = _one(name, rate)
+    ok, (rate,) = _parametric.positive_params(name, rate=rate)
     shape = _parametric.sample_shape(name, shape) + rate.shape
     rate = jax.lax.stop_gradient(rate)
     counts = jax.random.poisson(key, jnp.broadcast_to(rate, shape), shape)
