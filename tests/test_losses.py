@@ -424,6 +424,111 @@ def test_integer_labels_edges():
     assert np.isfinite(np.asarray(t)[[0, 1, 3]]).all()
 
 
+def np_ce_rows(x, labels, smoothing=0.0, z=0.0):
+    """float64 integer-label cross-entropy per row, with its gradient."""
+    logq = np_log_softmax(x)
+    k = np.isfinite(logq).sum(-1, keepdims=True)
+    uniform = np.where(np.isfinite(logq), smoothing / k, 0.0)
+    t = (1 - smoothing) * np.eye(x.shape[-1])[labels] + uniform
+    lse = np.logaddexp.reduce(np.asarray(x, np.float64), axis=-1)
+    loss = -np.sum(np_xlogy(t, logq), -1) + z * lse**2
+    grad = np.exp(logq) * (1 + 2 * z * lse[:, None]) - t
+    return loss, grad
+
+
+EXTREME_OPTIONS = [{}, {"label_smoothing": 0.1}, {"z_loss": 1e-4}]
+
+
+@pytest.mark.parametrize("kw", EXTREME_OPTIONS)
+def test_integer_labels_losses_beyond_the_label_shift_take_the_exact_path(kw):
+    """The kernel shifts its log-sum-exp by the label logit and falls back to
+    the max shift when a row's loss exceeds 83 nats; both give the reference
+    values, and a batch's ordinary rows do not change when it falls back."""
+    rng = np.random.default_rng(31)
+    x = logits_like(rng, (6, 40))
+    labels = rng.integers(0, 40, 6)
+    smoothing, z = kw.get("label_smoothing", 0.0), kw.get("z_loss", 0.0)
+    f = jax.jit(jax.value_and_grad(lambda a, y: INT_CE(a, y, **kw).sum()))
+    loss = jax.jit(functools.partial(INT_CE, **kw))
+    ordinary = np.asarray(loss(x, labels))
+    _, g_ordinary = f(x, labels)
+
+    extreme = x.copy()
+    extreme[5, (labels[5] + 1) % 40] = 150.0  # loss ~150 nats: e^150 overflows
+    ref, ref_grad = np_ce_rows(extreme, labels, smoothing, z)
+    out = np.asarray(loss(extreme, labels))
+    _, g = f(extreme, labels)
+    assert ref[5] > 140 and np.isfinite(out).all() and np.isfinite(g).all()
+    assert_close(out, ref)
+    assert_close(g, ref_grad, atol=1e-5 * max(1.0, 2 * z * ref[5] ** 0.5))
+    assert_close(out[:5], ordinary[:5], rtol=2e-6)
+    assert_close(np.asarray(g)[:5], np.asarray(g_ordinary)[:5], rtol=2e-6)
+
+
+def test_integer_labels_extreme_rows_that_are_ignored_keep_the_fast_path():
+    rng = np.random.default_rng(32)
+    x = logits_like(rng, (4, 16))
+    labels = np.array([3, 1, -100, 7])
+    x[2, 0] = 1e4  # an ignored row may hold anything
+    out = INT_CE(x, labels, ignore_index=-100)
+    keep = labels != -100
+    ref, ref_grad = np_ce_rows(x[keep], labels[keep])
+    assert_close(np.asarray(out)[keep], ref)
+    assert out[2] == 0
+    g = jgrad(lambda a: INT_CE(a, labels, ignore_index=-100).sum())(jnp.asarray(x))
+    assert_close(np.asarray(g)[keep], ref_grad)
+    assert np.all(np.asarray(g)[2] == 0)
+
+
+@pytest.mark.parametrize(
+    "row, label",
+    [
+        ([1.0, 2.0, NEG_INF, 0.5], 1),  # a -inf class beside the label
+        ([1.0, 2.0, NEG_INF, 0.5], 2),  # the label on a -inf class: +inf
+        ([-300.0, -310.0, -290.0, -305.0], 0),  # exp(x) underflows, x - x_y not
+        ([80.0, 0.0, 60.0, 10.0], 2),  # within 83 nats: the fast path
+    ],
+)
+def test_integer_labels_single_rows_on_the_fast_path(row, label):
+    x = np.array([row], np.float32)
+    y = np.array([label])
+    ref, ref_grad = np_ce_rows(x, y)
+    out = INT_CE(x, y)
+    if np.isinf(ref[0]):
+        assert out[0] == np.inf
+        return
+    assert_close(out, ref)
+    g = jgrad(lambda a: INT_CE(a, y).sum())(jnp.asarray(x))
+    assert_close(g, ref_grad)
+
+
+def test_integer_labels_vmap_keeps_one_branch_and_the_values():
+    """Under vmap the fallback's predicate covers the whole batch, so the
+    compiled program holds a ``cond`` rather than both branches under a
+    select, and every element equals its own un-vmapped result."""
+    rng = np.random.default_rng(33)
+    x = logits_like(rng, (3, 4, 12))
+    labels = rng.integers(0, 12, (3, 4))
+    x[1, 2, (labels[1, 2] + 1) % 12] = 200.0  # one element falls back
+    f = lambda a, y: INT_CE(a, y).sum()  # noqa: E731
+    vg = jax.jit(jax.vmap(jax.value_and_grad(f)))
+    jaxpr = str(jax.make_jaxpr(jax.vmap(jax.value_and_grad(f)))(x, labels))
+    assert "cond[" in jaxpr
+    values, grads = vg(x, labels)
+    for i in range(3):
+        ref, ref_grad = np_ce_rows(x[i], labels[i])
+        assert_close(values[i], ref.sum())
+        assert_close(grads[i], ref_grad)
+
+
+def test_integer_labels_hessian_is_diag_p_minus_p_p():
+    rng = np.random.default_rng(34)
+    x = logits_like(rng, (5,))
+    h = jax.hessian(lambda a: INT_CE(a, jnp.array(2)))(jnp.asarray(x))
+    p = np.exp(np_log_softmax(x))
+    assert_close(h, np.diag(p) - np.outer(p, p))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int64])
 def test_narrow_integer_labels(dtype):
     rng = np.random.default_rng(28)
