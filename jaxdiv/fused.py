@@ -119,10 +119,17 @@ __all__ = ["linear_cross_entropy", "linear_distillation_loss"]
 
 AxisName = str | tuple[str, ...] | None
 
-# Default tile budget: elements of one [rows, cols] tile of float32 logits
-# (32 MiB). A vocabulary of up to _TILE // _MIN_ROWS = 32768 entries is kept in
-# one chunk (three matmuls); larger ones are chunked (four).
+# Default tiling. Token blocks hold _ROW_TILE logits (1 MiB of float32, so
+# that the elementwise passes over a tile run in cache) but at least
+# _MIN_ROWS tokens (so that the matmuls stay efficient and the [D, V]
+# d_weight accumulator is not re-read too often). Vocabulary chunks hold up
+# to _TILE logits per tile (32 MiB): a vocabulary of up to _TILE // _MIN_ROWS
+# = 32768 entries is kept in one chunk (three matmuls); larger ones are
+# chunked (four). Measured on a 2-core CPU at N = 4096, D = 512: at V = 1024,
+# 256-token blocks instead of one 4096-token block take the fused
+# distillation from 1.03x to 0.84x of the unfused time.
 _TILE = 1 << 23
+_ROW_TILE = 1 << 18
 _MIN_ROWS = 256
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -163,7 +170,7 @@ def _plan(name, n, v, chunk_size, token_chunk_size, axis_name) -> _Plan:
     cols = _checks.size_or_none(name, "chunk_size", chunk_size)
     rows = _checks.size_or_none(name, "token_chunk_size", token_chunk_size)
     if cols is None and rows is None:
-        rows = max(_MIN_ROWS, _TILE // v)
+        rows = max(_MIN_ROWS, _ROW_TILE // v)
         cols = max(1, _TILE // min(rows, n))
     elif cols is None:
         cols = v
@@ -440,7 +447,8 @@ class _Distillation:
             return {**fin, "value": t2 * clamp_nonnegative(js), "kl": ks}
         (ms, rs), (mt, rt) = st.groups
         lse_s, lse_t = ms + jnp.log(rs[0]), mt + jnp.log(rt[0])
-        fin = {"lse_s": lse_s, "lse_t": lse_t}
+        fin = {"lse_s": lse_s, "lse_t": lse_t, "m_s": ms, "m_t": mt}
+        fin.update({"inv_s": 1.0 / rs[0], "inv_t": 1.0 / rt[0]})
         if self.divergence == "forward_kl":
             kl = rt[1] / rt[0] - (lse_t - lse_s)
         elif self.divergence == "reverse_kl":
@@ -453,15 +461,22 @@ class _Distillation:
         zs, zt = tiles
         lps = zs - fin["lse_s"][:, None]
         lpt = zt - fin["lse_t"][:, None]
-        ps = jnp.exp(lps)
-        if self.divergence == "forward_kl":
-            g = ps - jnp.exp(lpt)
-        elif self.divergence == "reverse_kl":
-            g = ps * (lps - lpt - fin["kl"][:, None])
-        else:
-            # d JS / d log p_s = (1 - beta) p_s (log(p_s / m) - KL(p_s || m))
+        if self.divergence == "jsd":
+            # d JS / d log p_s = (1 - beta) p_s (log(p_s / m) - KL(p_s || m));
+            # exp(lps) as in the second statistics pass (XLA computes it once)
             lm = self._mixture(lps, lpt)
+            ps = jnp.exp(lps)
             g = (1.0 - self.hp["beta"]) * ps * (lps - lm - fin["kl"][:, None])
+        else:
+            # softmax as exp(z - max) / sum: in a single vocabulary chunk the
+            # very exponentials of the statistics pass (XLA computes them
+            # once), elsewhere the same numbers from the merged statistics
+            ps = jnp.exp(zs - fin["m_s"][:, None]) * fin["inv_s"][:, None]
+            if self.divergence == "forward_kl":
+                pt = jnp.exp(zt - fin["m_t"][:, None]) * fin["inv_t"][:, None]
+                g = ps - pt
+            else:
+                g = ps * (lps - lpt - fin["kl"][:, None])
         # d/d(raw logits) of T^2 D(softmax(z / T)) = T^2 * (1 / T) * (...)
         return self.hp["t"] * g
 
