@@ -959,8 +959,9 @@ def linear_cross_entropy(
       chunk_size: vocabulary entries per tile (``cols``); memory then grows
         as ``N * chunk_size`` unless ``token_chunk_size`` also bounds it.
       token_chunk_size: tokens per tile (``rows``). With neither size given,
-        tiles of at most about ``2**23`` logits are chosen: whole rows
-        (``cols = V``) when ``V <= 32768``.
+        blocks of ``max(256, 2**18 // V)`` tokens (about 1 MiB of float32
+        logits, or 256 rows) and tiles of at most ``2**23`` logits: whole
+        rows (``cols = V``) when ``V <= 32768``.
       reduction: ``"mean"`` over the kept tokens, ``"sum"``, or ``"none"``.
       axis_name: inside ``shard_map``, the mesh axis (or axes) across which
         the vocabulary is split evenly, in device order: ``weight`` and
