@@ -71,6 +71,24 @@ def _psum(x, axis_name):
     return x if axis_name is None else jax.lax.psum(x, axis_name)
 
 
+def _shifted_exp_sum(x, ax, shift, axis_name):
+    """``(c, e, s)``: ``e = exp(x - c)`` and its sum over ``ax``, with ``c``
+    the row ``shift`` or 0 where that is not finite (``-inf`` on an empty
+    row, ``+inf``/nan on bad input)."""
+    c = jax.lax.stop_gradient(
+        jnp.where(jnp.isfinite(shift), shift, jnp.zeros_like(shift))
+    )
+    e = jnp.exp(x - jnp.expand_dims(c, ax))
+    return c, e, _psum(jnp.sum(e, axis=ax), axis_name)
+
+
+def _normalizer_from(c, e, s):
+    """``(lse, nonempty, e, 1 / s)`` from :func:`_shifted_exp_sum`."""
+    nonempty = s != 0  # nan counts as non-empty, so it propagates
+    s = jnp.where(nonempty, s, jnp.ones_like(s))
+    return c + jnp.log(s), nonempty, e, 1.0 / s
+
+
 def _log_normalizer(x, ax, axis_name):
     """``(lse, nonempty, e, 1 / s)``: ``logsumexp`` over ``ax`` (reduced, 0
     on empty rows), the rows' non-emptiness, ``e = exp(x - max)`` and the
@@ -87,13 +105,7 @@ def _log_normalizer(x, ax, axis_name):
     m = jax.lax.stop_gradient(jnp.max(x, axis=ax))
     if axis_name is not None:
         m = jax.lax.pmax(m, axis_name)
-    # -inf on empty rows (all -inf), +inf/nan on bad input: shift by 0 then.
-    m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
-    e = jnp.exp(x - jnp.expand_dims(m, ax))
-    s = _psum(jnp.sum(e, axis=ax), axis_name)
-    nonempty = s != 0  # nan counts as non-empty, so it propagates
-    s = jnp.where(nonempty, s, jnp.ones_like(s))
-    return m + jnp.log(s), nonempty, e, 1.0 / s
+    return _normalizer_from(*_shifted_exp_sum(x, ax, m, axis_name))
 
 
 @jax.custom_batching.custom_vmap
@@ -140,20 +152,16 @@ def _label_shifted_normalizer(x, ax, xy, checked):
     unbatched under ``jax.vmap``; that batch costs one pass more than the
     max shift alone.
     """
-    c = jax.lax.stop_gradient(jnp.where(jnp.isfinite(xy), xy, jnp.zeros_like(xy)))
-    e = jnp.exp(x - jnp.expand_dims(c, ax))
-    s = jnp.sum(e, axis=ax)
+    c, e, s = _shifted_exp_sum(x, ax, xy, None)
     in_range = (s >= _FAST_SUM_MIN) & (s <= _FAST_SUM_MAX)
     fallback = _any_in_batch(checked & ~in_range)
-
-    def fast(x):
-        del x
-        # rows left unchecked are masked out by the caller; keep them finite
-        nonempty = s != 0
-        s1 = jnp.where(nonempty, s, jnp.ones_like(s))
-        return c + jnp.log(s1), nonempty, e, 1.0 / s1
-
-    return jax.lax.cond(fallback, lambda x: _log_normalizer(x, ax, None), fast, x)
+    # (rows left unchecked are masked out by the caller)
+    return jax.lax.cond(
+        fallback,
+        lambda x: _log_normalizer(x, ax, None),
+        lambda x: _normalizer_from(c, e, s),
+        x,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -200,7 +208,7 @@ def _ce_forward(ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, 
     if zloss:
         loss = loss + z * jnp.square(lse)
     loss = jnp.where(valid, loss, jnp.zeros_like(loss))
-    return loss, (lse, local, valid, a_over_k, mean_x, xy, e, inv_s)
+    return loss, (lse, idx, owned, valid, a_over_k, mean_x, xy, e, inv_s)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4))
@@ -231,7 +239,7 @@ def ce_integer_labels(
 def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
     x, labels, keep, a, z = primals
     dx, _, _, da, dz = tangents
-    loss, (lse, local, valid, a_over_k, mean_x, xy, e, inv_s) = _ce_forward(
+    loss, (lse, idx, owned, valid, a_over_k, mean_x, xy, e, inv_s) = _ce_forward(
         ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z
     )
     out = jnp.zeros_like(loss)
@@ -249,10 +257,8 @@ def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
         t = jnp.sum(coef * dx, axis=ax)
         # the one-hot term as a gather of the tangent: its transpose under
         # grad is a scatter-add into the gradient, in place
-        idx = jnp.expand_dims(jnp.clip(local, 0, x.shape[ax] - 1), ax)
         dxy = jnp.squeeze(jnp.take_along_axis(dx, idx, axis=ax), ax)
         w = (1.0 - a) if smooth else 1.0
-        owned = (local >= 0) & (local < x.shape[ax])
         t = t - jnp.where(valid & owned, w * dxy, jnp.zeros_like(dxy))
         out = out + _psum(t, axis_name)
     if smooth and not _is_zero(da):
