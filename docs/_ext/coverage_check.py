@@ -1,9 +1,10 @@
-"""Fail the build when a public name is not documented on a reference page.
+"""Fail the build when a public name has no entry in the API reference.
 
 The public names are the ``__all__`` of ``jaxdiv`` and of each public
-subpackage or module it lists; "documented" means an ``autofunction`` (or
-``docs/api.md``) for it somewhere in the site. Run at the end
-of the build; each missing name is a warning, so ``-W`` turns it into an error.
+subpackage or module it lists; "documented" means an ``autofunction`` entry
+for it somewhere in the site (``_ext/api_reference.py`` makes one from each
+bullet of ``docs/api.md``). Run at the end of the build; each missing name is
+a warning, so ``-W`` turns it into an error.
 """
 
 from __future__ import annotations
