@@ -38,7 +38,9 @@ myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
 
-autodoc_typehints = "description"
+# The Args sections give shapes and meanings; jax.typing.ArrayLike would
+# otherwise expand into a nine-member union at every argument.
+autodoc_typehints = "none"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": False}
 napoleon_google_docstring = True
