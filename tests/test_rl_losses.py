@@ -564,8 +564,7 @@ def test_policy_gradient_under_transforms_and_dtypes():
             aggregation="sequence_mean_token_mean",
         )[0]
 
-    eager = f(lp, old, adv, ref, mask)
-    np.testing.assert_allclose(jax.jit(f)(lp, old, adv, ref, mask), eager, rtol=1e-6)
+    eager = f(lp, old, adv, ref, mask)  # (the jitted transforms below check jit)
     # vmap over a stack of two batches
     stack = [jnp.stack([x, x[::-1]]) for x in (lp, old, adv, ref, mask)]
     batched = jax.jit(jax.vmap(f))(*stack)
@@ -978,15 +977,21 @@ def test_preference_losses_under_transforms_and_dtypes():
         )
 
     eager = f(*args)
-    np.testing.assert_allclose(jax.jit(f)(*args), eager, rtol=1e-6)
     stacked = [jnp.stack([x, x[::-1]]) for x in args]
-    np.testing.assert_allclose(jax.vmap(f)(*stacked)[1], eager[:, ::-1], rtol=1e-6)
+    batched = jax.jit(jax.vmap(f))(*stacked)
+    np.testing.assert_allclose(batched[0], eager, rtol=1e-6)
+    np.testing.assert_allclose(batched[1], eager[:, ::-1], rtol=1e-6)
     tangents = [
         jnp.asarray(np.random.default_rng(i).standard_normal(8), jnp.float32)
         for i in range(len(args))
     ]
-    grads = jax.jit(jax.grad(lambda *a: jnp.sum(f(*a)), argnums=tuple(range(8))))(*args)
-    _, dot = jax.jit(lambda a, t: jax.jvp(f, a, t))(tuple(args), tuple(tangents))
+
+    @jax.jit
+    def derivatives(args, tangents):
+        grads = jax.grad(lambda *a: jnp.sum(f(*a)), argnums=tuple(range(8)))(*args)
+        return grads, jax.jvp(f, args, tangents)[1]
+
+    grads, dot = derivatives(tuple(args), tuple(tangents))
     np.testing.assert_allclose(
         jnp.sum(dot),
         sum(jnp.sum(g * t) for g, t in zip(grads, tangents, strict=True)),

@@ -57,9 +57,9 @@ def dpo_loss(
     ``"sigmoid"`` is DPO (Rafailov et al., 2023); with label smoothing
     :math:`\varepsilon` (the probability that a preference label is flipped)
     it is conservative DPO (cDPO, Mitchell, 2023), whose optimum is the
-    finite margin :math:`h = \log\frac{1 - \varepsilon}{\varepsilon}` and
-    which is constant (``log 2``-centred, zero gradient at :math:`h = 0`) at
-    :math:`\varepsilon = 1/2`. ``"ipo"`` is IPO (Azar et al., 2023; the
+    finite margin :math:`h = \log\frac{1 - \varepsilon}{\varepsilon}`
+    (:math:`h = 0`, loss :math:`\log 2`, at :math:`\varepsilon = 1/2`, where
+    the labels carry no information). ``"ipo"`` is IPO (Azar et al., 2023; the
     :math:`\Delta` of length-averaged log-probabilities in common practice),
     ``"hinge"`` the SLiC calibration loss (Zhao et al., 2023) with margin
     :math:`1/\beta`, and ``"robust"`` the provably robust DPO of Chowdhury
