@@ -17,6 +17,8 @@ import jax
 import numpy as np
 import pytest
 
+import jaxdiv.fused
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = (
     "measures_table",
@@ -25,6 +27,7 @@ SCRIPTS = (
     "rlhf_kl_penalty",
     "vae_digits",
     "forward_reverse_kl",
+    "grpo_text",
 )
 
 
@@ -160,3 +163,36 @@ def test_forward_reverse_kl(tmp_path):
     assert right["loc"] == pytest.approx(right_mode, abs=0.1)
     assert left["forward_kl"] > forward["forward_kl"]
     assert (tmp_path / "forward_reverse_kl.png").stat().st_size > 0
+
+
+@pytest.mark.skipif(
+    not hasattr(jaxdiv.fused, "linear_log_probs"),
+    reason="needs jaxdiv.fused.linear_log_probs (issue 11, item 1)",
+)
+def test_grpo_text(tmp_path):
+    module = load("grpo_text")
+    out = run(
+        "grpo_text",
+        *("--dim", "16", "--layers", "1", "--heads", "2", "--pretrain-steps", "30"),
+        *("--steps", "3", "--prompts", "2", "--group", "4", "--prompt-len", "4"),
+        *("--completion", "6", "--inner", "2", "--out", str(tmp_path)),
+        module=module,
+    )
+    history, chars = out["history"], out["chars"]
+    assert all(len(v) == 3 for v in history.values())
+    assert all(np.isfinite(v).all() for v in history.values())
+    # the pretrained model learns the text: below the uniform distribution
+    assert out["pretrain_loss"][-1] < math.log(out["vocab"])
+    # step 0's metrics are taken before any update: the policy is the reference
+    assert history["ref_kl"][0] == pytest.approx(0.0, abs=1e-6)
+    assert all(kl >= 0.0 for kl in history["ref_kl"])  # k3 is never negative
+    assert all(0.0 <= h <= math.log(out["vocab"]) + 1e-5 for h in history["entropy"])
+    # the last step's reward, recomputed here from the sampled text
+    completions = out["tokens"][:, out["prompt_len"] :]
+    rewards = []
+    for row in completions:
+        text = "".join(chars[t] for t in row)
+        kept = text.split("\n")[0] + ("\n" if "\n" in text else "")
+        rewards.append(sum(c in module.VOWELS for c in kept) / len(row))
+    assert history["reward"][-1] == pytest.approx(np.mean(rewards), abs=1e-6)
+    assert (tmp_path / "grpo_text.png").stat().st_size > 0

@@ -2,8 +2,10 @@
 
 A drop-in for the entropy / cross-entropy / KL family of ``optax.losses``
 (same names, positional arguments and output shapes; finite, correct values
-where optax's are nan), plus distillation, RLHF KL penalties and an exact
-cross-device masked mean. Every loss is built on a ``jaxdiv`` measure.
+where optax's are nan), plus distillation, RLHF KL penalties, an exact
+cross-device masked mean, and the policy-gradient (PPO, GRPO and kin) and
+preference (DPO, SimPO, ORPO) losses of RL fine-tuning. Every loss is built
+on a ``jaxdiv`` measure.
 """
 
 from ._classification import convex_kl_divergence as convex_kl_divergence
@@ -26,21 +28,33 @@ from ._classification import (
 )
 from ._distillation import distillation_loss as distillation_loss
 from ._distillation import kl_penalty as kl_penalty
+from ._policy import group_advantages as group_advantages
+from ._policy import policy_gradient_loss as policy_gradient_loss
+from ._policy import sequence_log_probs as sequence_log_probs
+from ._preference import dpo_loss as dpo_loss
+from ._preference import orpo_loss as orpo_loss
+from ._preference import simpo_loss as simpo_loss
 from ._reductions import masked_mean as masked_mean
 from ._smoothing import smooth_labels as smooth_labels
 
 __all__ = [
     "convex_kl_divergence",
     "distillation_loss",
+    "dpo_loss",
     "generalized_kl_divergence",
+    "group_advantages",
     "kl_divergence",
     "kl_divergence_with_log_targets",
     "kl_penalty",
     "masked_mean",
+    "orpo_loss",
+    "policy_gradient_loss",
     "poly_loss_cross_entropy",
     "safe_softmax_cross_entropy",
+    "sequence_log_probs",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal_loss",
+    "simpo_loss",
     "smooth_labels",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
