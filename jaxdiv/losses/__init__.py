@@ -26,12 +26,14 @@ from ._classification import (
 )
 from ._distillation import distillation_loss as distillation_loss
 from ._distillation import kl_penalty as kl_penalty
+from ._fgan import f_gan_loss as f_gan_loss
 from ._reductions import masked_mean as masked_mean
 from ._smoothing import smooth_labels as smooth_labels
 
 __all__ = [
     "convex_kl_divergence",
     "distillation_loss",
+    "f_gan_loss",
     "generalized_kl_divergence",
     "kl_divergence",
     "kl_divergence_with_log_targets",
