@@ -62,8 +62,10 @@ def _mean_positive(s, positive, n, axis_name):
 def _log_mean_exp_negatives(s, positive, n, axis_name):
     """log of the mean of ``exp(s)`` over the ``n (n - 1)`` negatives."""
     lse = jax.nn.logsumexp(s, where=~positive)
-    if axis_name is not None:
-        lse = jax.nn.logsumexp(jax.lax.all_gather(lse, axis_name))
+    if axis_name is not None:  # log-sum-exp of the per-device log-sum-exps
+        shift = jax.lax.pmax(jax.lax.stop_gradient(lse), axis_name)
+        shift = jnp.where(jnp.isfinite(shift), shift, 0.0)
+        lse = shift + jnp.log(jax.lax.psum(jnp.exp(lse - shift), axis_name))
     return lse - math.log(n * (n - 1))
 
 

@@ -7,7 +7,7 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import digamma, gammaln
+from jax.scipy.special import digamma
 from jax.typing import ArrayLike
 
 from .. import _checks
@@ -30,7 +30,7 @@ def _mean_over_positive(log_r: jax.Array, keep: jax.Array) -> jax.Array:
 def _log_unit_ball(d: int, norm: str) -> float:
     if norm == "max":
         return d * math.log(2.0)
-    return 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0))
+    return 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1.0)
 
 
 def knn_entropy(
