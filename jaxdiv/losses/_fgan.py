@@ -38,37 +38,42 @@ _EXP_KNEE = 44.0
 _LOG2 = math.log(2.0)
 
 
-def _exp(t: jax.Array) -> jax.Array:
+def _knee(dtype) -> float:
+    """44, or half the log of the largest float16 (so its gradients fit)."""
+    return min(_EXP_KNEE, 0.5 * math.log(float(jnp.finfo(dtype).max)))
+
+
+def _exp(t: jax.Array, knee: float) -> jax.Array:
     """``exp(t)``, continued linearly (C^1, convex) beyond the knee."""
-    e = jnp.exp(jnp.minimum(t, _EXP_KNEE))
-    return jnp.where(t > _EXP_KNEE, e * (1.0 + (t - _EXP_KNEE)), e)
+    e = jnp.exp(jnp.minimum(t, knee))
+    return jnp.where(t > knee, e * (1.0 + (t - knee)), e)
 
 
-def _expm1(t: jax.Array) -> jax.Array:
+def _expm1(t: jax.Array, knee: float) -> jax.Array:
     """``expm1(t)`` with the same linear continuation as :func:`_exp`."""
-    e = jnp.expm1(jnp.minimum(t, _EXP_KNEE))
-    return jnp.where(t > _EXP_KNEE, e + math.exp(_EXP_KNEE) * (t - _EXP_KNEE), e)
+    e = jnp.expm1(jnp.minimum(t, knee))
+    return jnp.where(t > knee, e + math.exp(knee) * (t - knee), e)
 
 
-def _activation(divergence: str, v: jax.Array) -> jax.Array:
+def _activation(divergence: str, v: jax.Array, knee: float) -> jax.Array:
     """``g_f(v)``."""
     if divergence in ("kl", "pearson"):
         return v
     if divergence == "reverse_kl":
-        return -_exp(-v)
+        return -_exp(-v, knee)
     if divergence == "js":
         return _LOG2 - jax.nn.softplus(-v)
     if divergence == "gan":
         return -jax.nn.softplus(-v)
     if divergence == "squared_hellinger":
-        return -_expm1(-v)
+        return -_expm1(-v, knee)
     return 0.5 * jnp.tanh(v)  # total_variation
 
 
-def _conjugate_of_activation(divergence: str, v: jax.Array) -> jax.Array:
+def _conjugate_of_activation(divergence: str, v: jax.Array, knee: float) -> jax.Array:
     """``f*(g_f(v))``, simplified so that nothing overflows."""
     if divergence == "kl":
-        return _exp(v - 1.0)
+        return _exp(v - 1.0, knee)
     if divergence == "reverse_kl":
         return v - 1.0  # -1 - log(exp(-v))
     if divergence == "js":
@@ -78,7 +83,7 @@ def _conjugate_of_activation(divergence: str, v: jax.Array) -> jax.Array:
     if divergence == "pearson":
         return 0.25 * v * v + v
     if divergence == "squared_hellinger":
-        return _expm1(v)  # g / (1 - g) with 1 - g = exp(-v)
+        return _expm1(v, knee)  # g / (1 - g) with 1 - g = exp(-v)
     return 0.5 * jnp.tanh(v)  # total_variation: f*(t) = t on |t| <= 1/2
 
 
@@ -133,7 +138,9 @@ def f_gan_loss(
     continued linearly beyond :math:`v = 44` (:math:`e^{44} \approx
     10^{19}`), which keeps both losses and their gradients finite for
     scores of any magnitude up to about :math:`10^{19}` and changes
-    nothing below.
+    nothing below (for float16 scores the knee is
+    :math:`\tfrac12 \log 65504 \approx 5.5`, so that the gradients, which
+    come back in float16, stay finite too).
 
     Args:
       real_scores: critic outputs :math:`v` on samples of P, any shape;
@@ -176,16 +183,18 @@ def f_gan_loss(
     real, fake = _checks.floatings(
         name, real_scores=real_scores, fake_scores=fake_scores
     )
+    given = jnp.result_type(jnp.asarray(real_scores), jnp.asarray(fake_scores))
+    knee = _knee(given)
     if real.size == 0 or fake.size == 0:
         raise ValueError(
             f"jaxdiv.{name}: scores must be non-empty, got real_scores of shape "
             f"{real.shape} and fake_scores of shape {fake.shape}."
         )
-    real_term = jnp.mean(_activation(divergence, real))
-    fake_term = jnp.mean(_conjugate_of_activation(divergence, fake))
+    real_term = jnp.mean(_activation(divergence, real, knee))
+    fake_term = jnp.mean(_conjugate_of_activation(divergence, fake, knee))
     bound = real_term - fake_term
     if generator == "minimax":
         generator_loss = bound
     else:
-        generator_loss = -jnp.mean(_activation(divergence, fake))
+        generator_loss = -jnp.mean(_activation(divergence, fake, knee))
     return -bound, generator_loss
