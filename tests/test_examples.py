@@ -25,6 +25,7 @@ SCRIPTS = (
     "rlhf_kl_penalty",
     "vae_digits",
     "forward_reverse_kl",
+    "mutual_information",
 )
 
 
@@ -160,3 +161,21 @@ def test_forward_reverse_kl(tmp_path):
     assert right["loc"] == pytest.approx(right_mode, abs=0.1)
     assert left["forward_kl"] > forward["forward_kl"]
     assert (tmp_path / "forward_reverse_kl.png").stat().st_size > 0
+
+
+def test_mutual_information(tmp_path):
+    rhos = ("0.0", "0.6", "0.9")
+    results = run(
+        "mutual_information",
+        *("--dim", "1", "--samples", "400", "--batch", "16", "--hidden", "8"),
+        *("--steps", "20", "--log-every", "20", "--rhos", *rhos),
+        *("--out", str(tmp_path)),
+    )
+    assert list(results) == ["0", "0.6", "0.9"]
+    for rho, r in zip(rhos, results.values(), strict=True):
+        truth = -0.5 * math.log(1.0 - float(rho) ** 2)
+        assert r["truth"] == pytest.approx(truth, abs=1e-12)
+        assert abs(r["ksg"] - truth) < 0.15  # KSG at n = 400
+        assert np.isfinite(r["infonce"])
+        assert r["infonce"] <= math.log(16) + 1e-6  # the InfoNCE ceiling
+    assert (tmp_path / "mutual_information.png").stat().st_size > 0
