@@ -222,6 +222,24 @@ def test_bad_input_raises_at_trace_time(call, match):
         jax.jit(call)()  # raised while tracing
 
 
+def test_non_finite_samples_give_nan():
+    x = np.random.default_rng(15).normal(size=(20, 2)).astype(np.float32)
+
+    @jax.jit
+    def run(a):
+        return (
+            E.knn_entropy(a),
+            E.knn_kl_divergence(a, jnp.asarray(x) + 0.25),
+            E.ksg_mutual_information(jnp.asarray(x), a),
+        )
+
+    for bad in (np.nan, np.inf, -np.inf):
+        a = x.copy()
+        a[3, 1] = bad
+        assert all(bool(jnp.isnan(v)) for v in run(jnp.asarray(a))), bad
+    assert all(bool(jnp.isfinite(v)) for v in run(jnp.asarray(x)))
+
+
 def test_integer_samples_raise_type_error():
     with pytest.raises(TypeError, match="jaxdiv.estimators.knn_entropy"):
         E.knn_entropy(jnp.zeros((9, 2), jnp.int32))

@@ -27,6 +27,12 @@ def _mean_over_positive(log_r: jax.Array, keep: jax.Array) -> jax.Array:
     return jnp.sum(jnp.where(keep, log_r, 0.0)) / kept
 
 
+def _nan_unless_finite(value: jax.Array, *samples: jax.Array) -> jax.Array:
+    """nan if any sample is nan or infinite (distances would be meaningless)."""
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(s)) for s in samples]))
+    return jnp.where(finite, value, jnp.nan)
+
+
 def _log_unit_ball(d: int, norm: str) -> float:
     if norm == "max":
         return d * math.log(2.0)
@@ -69,7 +75,9 @@ def knn_entropy(
 
     Distances are computed exactly (no Gram-matrix expansion) in tiles of
     ``chunk_size`` query rows: memory :math:`O(n \cdot \text{chunk})`.
-    bfloat16 and float16 samples are computed in float32.
+    bfloat16 and float16 samples are computed in float32. A nan or
+    infinite sample makes the estimate nan (also for the KL and KSG
+    estimators).
 
     Args:
       x: samples, shape ``[n, d]`` (``[n]`` is ``d = 1``); vmap for batches.
@@ -120,7 +128,7 @@ def knn_entropy(
     )
     h = digamma(jnp.asarray(n, x.dtype)) - digamma(jnp.asarray(k, x.dtype))
     h = h + _log_unit_ball(d, norm) + d * mean_log
-    return in_base(h, base)
+    return in_base(_nan_unless_finite(h, x), base)
 
 
 def knn_kl_divergence(
@@ -209,7 +217,7 @@ def knn_kl_divergence(
     keep = (rho > 0) & (nu > 0)
     mean_log_ratio = _mean_over_positive(_radii(nu, norm) - _radii(rho, norm), keep)
     dkl = d * mean_log_ratio + math.log(m / (n - 1))
-    return in_base(dkl, base)
+    return in_base(_nan_unless_finite(dkl, x, y), base)
 
 
 def ksg_mutual_information(
@@ -299,4 +307,4 @@ def ksg_mutual_information(
     dtype = x.dtype
     counts = digamma(nx.astype(dtype) + 1) + digamma(ny.astype(dtype) + 1)
     mi = digamma(jnp.asarray(k, dtype)) + digamma(jnp.asarray(n, dtype))
-    return in_base(mi - jnp.mean(counts), base)
+    return in_base(_nan_unless_finite(mi - jnp.mean(counts), x, y), base)
