@@ -84,7 +84,7 @@ def knn_entropy(
       k: the neighbour order, a Python int >= 1, with ``n >= k + 1``.
       norm: ``"euclidean"`` or ``"max"``.
       base: logarithm base; ``None`` gives nats, ``2`` bits.
-      chunk_size: query rows per tile (default 256).
+      chunk_size: query rows per tile (default 64).
 
     Returns:
       A scalar.
@@ -167,7 +167,7 @@ def knn_kl_divergence(
       k: the neighbour order, a Python int >= 1.
       norm: ``"euclidean"`` or ``"max"``.
       base: logarithm base; ``None`` gives nats.
-      chunk_size: query rows per tile (default 256): memory
+      chunk_size: query rows per tile (default 64): memory
         :math:`O((n + m) \cdot \text{chunk})`.
 
     Returns:
@@ -254,7 +254,7 @@ def ksg_mutual_information(
       y: samples, shape ``[n, d_y]``, the same ``n``; ``n >= k + 1``.
       k: the neighbour order, a Python int >= 1.
       base: logarithm base; ``None`` gives nats.
-      chunk_size: query rows per tile (default 256): memory
+      chunk_size: query rows per tile (default 64): memory
         :math:`O(n \cdot \text{chunk})`.
 
     Returns:
