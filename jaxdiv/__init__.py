@@ -11,6 +11,7 @@ from . import bernoulli as bernoulli
 from . import beta as beta
 from . import categorical as categorical
 from . import dirichlet as dirichlet
+from . import estimators as estimators
 from . import exponential as exponential
 from . import fused as fused
 from . import gamma as gamma
@@ -101,6 +102,7 @@ __all__ = [
     "dirichlet",
     "entropy",
     "entropy_from_logits",
+    "estimators",
     "exponential",
     "f_divergence",
     "f_divergence_from_logits",

@@ -28,6 +28,7 @@ SCRIPTS = (
     "vae_digits",
     "forward_reverse_kl",
     "grpo_text",
+    "mutual_information",
 )
 
 
@@ -196,3 +197,19 @@ def test_grpo_text(tmp_path):
         rewards.append(sum(c in module.VOWELS for c in kept) / len(row))
     assert history["reward"][-1] == pytest.approx(np.mean(rewards), abs=1e-6)
     assert (tmp_path / "grpo_text.png").stat().st_size > 0
+def test_mutual_information(tmp_path):
+    rhos = ("0.0", "0.6", "0.9")
+    results = run(
+        "mutual_information",
+        *("--dim", "1", "--samples", "400", "--batch", "16", "--hidden", "8"),
+        *("--steps", "20", "--log-every", "20", "--rhos", *rhos),
+        *("--out", str(tmp_path)),
+    )
+    assert list(results) == ["0", "0.6", "0.9"]
+    for rho, r in zip(rhos, results.values(), strict=True):
+        truth = -0.5 * math.log(1.0 - float(rho) ** 2)
+        assert r["truth"] == pytest.approx(truth, abs=1e-12)
+        assert abs(r["ksg"] - truth) < 0.15  # KSG at n = 400
+        assert np.isfinite(r["infonce"])
+        assert r["infonce"] <= math.log(16) + 1e-6  # the InfoNCE ceiling
+    assert (tmp_path / "mutual_information.png").stat().st_size > 0

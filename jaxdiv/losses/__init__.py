@@ -34,6 +34,7 @@ from ._policy import sequence_log_probs as sequence_log_probs
 from ._preference import dpo_loss as dpo_loss
 from ._preference import orpo_loss as orpo_loss
 from ._preference import simpo_loss as simpo_loss
+from ._fgan import f_gan_loss as f_gan_loss
 from ._reductions import masked_mean as masked_mean
 from ._smoothing import smooth_labels as smooth_labels
 
@@ -41,6 +42,7 @@ __all__ = [
     "convex_kl_divergence",
     "distillation_loss",
     "dpo_loss",
+    "f_gan_loss",
     "generalized_kl_divergence",
     "group_advantages",
     "kl_divergence",
