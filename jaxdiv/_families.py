@@ -129,7 +129,7 @@ def _mu(t: _Terms) -> jax.Array:
     """The order-1 limit of K / (a - 1): -H(p), or KL(p || q)."""
     if t.lq is None:
         return 0.0 - _h(t.p, t.lp, t.ax, t.axis_name)
-    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name)
+    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name, masked=True)
 
 
 def _max_ratio(t: _Terms) -> jax.Array:

@@ -66,14 +66,14 @@ def smooth_labels(
     """
     if python_number(alpha) and not 0 <= alpha <= 1:
         raise ValueError(
-            f"jaxdiv.smooth_labels: alpha must lie in [0, 1], got {alpha}."
+            f"jaxdiv.losses.smooth_labels: alpha must lie in [0, 1], got {alpha}."
         )
     return _smooth(labels, alpha, where, static_axis(axis))
 
 
 @jitted("axis")
 def _smooth(labels, alpha, where, axis):
-    name = "smooth_labels"
+    name = "losses.smooth_labels"
     reject_integer(name, "labels", labels, "Convert them with jax.nn.one_hot.")
     labels = _checks.floating(name, "labels", labels)
     ax = event_axes(name, axis, labels.ndim)
