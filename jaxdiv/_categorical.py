@@ -93,8 +93,10 @@ def _js(p, logp, q, logq, logm, weight, ax, axis_name=None, near=None):
         close = m * (w * exp_bregman_x(y_p) + (1.0 - w) * exp_bregman_x(y_q))
         terms = jnp.where(mask, close, terms)
     # Only the total is clamped: with a `where` mask on probabilities the rows
-    # are sub-normalised and one KL term alone may be negative.
-    return clamp_nonnegative(event_sum(terms, ax, axis_name))
+    # are sub-normalised and one KL term alone may be negative. The bound is
+    # the binary entropy of w (log 2 at w = 1/2, so 1 bit exactly in base 2).
+    bound = 0.0 - weighted(w, safe_log(w)) - weighted(1.0 - w, safe_log(1.0 - w))
+    return jnp.minimum(clamp_nonnegative(event_sum(terms, ax, axis_name)), bound)
 
 
 # --------------------------------------------------------------------------

@@ -1022,7 +1022,8 @@ def hellinger_distance_from_logits(
     _, lp, _, lq, ax = _two_logits(
         "hellinger_distance_from_logits", p_logits, q_logits, axis, where, axis_name
     )
-    return _hellinger(jnp.exp(0.5 * lp), jnp.exp(0.5 * lq), ax, axis_name)
+    h = _hellinger(jnp.exp(0.5 * lp), jnp.exp(0.5 * lq), ax, axis_name)
+    return jnp.minimum(h, 1.0)  # rounding of the softmaxes: never past 1
 
 
 def total_variation_distance(
@@ -1110,7 +1111,8 @@ def total_variation_distance_from_logits(
         where,
         axis_name,
     )
-    return _total_variation(p, q, ax, axis_name)
+    # the softmaxes' rounding can carry the sum an ulp past its bound
+    return jnp.minimum(_total_variation(p, q, ax, axis_name), 1.0)
 
 
 def chi_squared_divergence(

@@ -701,7 +701,9 @@ def _mp_kl_logits(a, b):
     import mpmath as mp
 
     la, lb = _mp_log_softmax(a), _mp_log_softmax(b)
-    return float(sum(mp.exp(x) * (x - y) for x, y in zip(la, lb) if x is not None))
+    return float(
+        sum(mp.exp(x) * (x - y) for x, y in zip(la, lb, strict=True) if x is not None)
+    )
 
 
 def _mp_js_logits(a, b, w=0.5):
@@ -709,7 +711,7 @@ def _mp_js_logits(a, b, w=0.5):
 
     la, lb = _mp_log_softmax(a), _mp_log_softmax(b)
     total = mp.mpf(0)
-    for x, y in zip(la, lb):
+    for x, y in zip(la, lb, strict=True):
         p = mp.exp(x) if x is not None else mp.mpf(0)
         q = mp.exp(y) if y is not None else mp.mpf(0)
         m = w * p + (1 - w) * q
@@ -739,11 +741,11 @@ def test_large_logits_keep_the_answer(scale):
     b[1] = a[1][::-1] - 1.0
     for f in (jaxdiv.kl_divergence_from_logits, _KL_JIT):
         got = np.asarray(f(a, b))
-        want = [_mp_kl_logits(x, y) for x, y in zip(a, b)]
+        want = [_mp_kl_logits(x, y) for x, y in zip(a, b, strict=True)]
         np.testing.assert_allclose(got, want, rtol=2e-6)
     for f in (jaxdiv.js_divergence_from_logits, _JS_JIT):
         got = np.asarray(f(a, b))
-        want = [_mp_js_logits(x, y) for x, y in zip(a, b)]
+        want = [_mp_js_logits(x, y) for x, y in zip(a, b, strict=True)]
         np.testing.assert_allclose(got, want, rtol=2e-6)
     ce = jaxdiv.cross_entropy_from_logits(b, a)  # H(softmax(b), softmax(a))
     la = np.array(
@@ -775,8 +777,8 @@ def test_near_pairs_are_accurate_relative_to_the_divergence(dtype):
         kl_jit = np.asarray(_KL_JIT(a, b))
         js = np.asarray(jaxdiv.js_divergence_from_logits(a, b))
         jd = np.asarray(jaxdiv.js_distance_from_logits(a, b))
-    want_kl = np.array([_mp_kl_logits(x, y) for x, y in zip(a, b)])
-    want_js = np.array([_mp_js_logits(x, y) for x, y in zip(a, b)])
+    want_kl = np.array([_mp_kl_logits(x, y) for x, y in zip(a, b, strict=True)])
+    want_js = np.array([_mp_js_logits(x, y) for x, y in zip(a, b, strict=True)])
     np.testing.assert_allclose(kl, want_kl, rtol=rtol)
     np.testing.assert_allclose(kl_jit, want_kl, rtol=rtol)
     np.testing.assert_allclose(js, want_js, rtol=rtol)
@@ -798,13 +800,13 @@ def test_near_pairs_probability_form_js(dtype):
 
     def ref(pr, qr):  # the formula on the very values given
         total = mp.mpf(0)
-        for x, y in zip(pr, qr):
+        for x, y in zip(pr, qr, strict=True):
             x, y = mp.mpf(float(x)), mp.mpf(float(y))
             m = (x + y) / 2
             total += (x * mp.log(x / m) + y * mp.log(y / m)) / 2
         return float(total)
 
-    want = np.array([ref(x, y) for x, y in zip(p, q)])
+    want = np.array([ref(x, y) for x, y in zip(p, q, strict=True)])
     with _x64(dtype):
         got = np.asarray(jaxdiv.js_divergence(p, q))
         dist = np.asarray(jax.jit(jaxdiv.js_distance)(p, q))
@@ -835,7 +837,7 @@ def test_identical_pairs_give_exact_zero_and_zero_gradient():
         for f, x in fns:
             x = p if x is fns[0][1] else a
             out.append(f(x, x))
-            out.extend(jax.grad(lambda u, v: jnp.sum(f(u, v)), (0, 1))(x, x))
+            out.extend(jax.grad(lambda u, v, f=f: jnp.sum(f(u, v)), (0, 1))(x, x))
         return out
 
     for leaf in values_and_grads(p, a):  # jit
