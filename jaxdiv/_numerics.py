@@ -62,6 +62,25 @@ def safe_log(p: jax.Array) -> jax.Array:
     return jnp.where(zero, -jnp.inf, jnp.log(jnp.where(zero, 1.0, p)))
 
 
+@jax.custom_jvp
+def safe_div(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``x / y`` whose derivative is ``(dx - (x / y) dy) / y``.
+
+    JAX differentiates a quotient with ``x * y**-2``, which overflows (or
+    flushes to 0) for ``y`` below ``1e-19`` in float32 although the
+    derivative itself is of the quotient's size: gradients went nan at
+    probabilities of ``1e-20``.
+    """
+    return x / y
+
+
+@safe_div.defjvp
+def _safe_div_jvp(primals, tangents):
+    (x, y), (dx, dy) = primals, tangents
+    z = x / y
+    return z, (dx - z * dy) / y
+
+
 def safe_sqrt(x: jax.Array) -> jax.Array:
     """``sqrt x`` whose gradient at ``x == 0`` is 0 rather than inf/nan."""
     zero = x == 0

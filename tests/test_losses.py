@@ -1456,3 +1456,13 @@ def test_loss_errors_name_the_public_path():
         _CE(jnp.zeros((2, 3)), jnp.zeros((2,)))
     with pytest.raises(ValueError, match=r"jaxdiv\.losses\.distillation_loss:"):
         L.distillation_loss(jnp.zeros(3), jnp.zeros(3), divergence="kl")
+
+
+def test_smooth_labels_alpha_gradient_ignores_masked_nan():
+    lab = jnp.array([[0.0, 1.0, jnp.nan], [0.5, 0.5, jnp.inf]])
+    keep = jnp.array([True, True, False])
+    g = jax.jit(jax.grad(lambda a: jnp.sum(L.smooth_labels(lab, a, where=keep)[:, 0])))(
+        jnp.float32(0.1)
+    )
+    # d/da of (1 - a) y_0 + a / 2 on the kept entries: sum of (1/2 - y_0)
+    np.testing.assert_allclose(float(g), 0.5 + 0.0, rtol=1e-6)

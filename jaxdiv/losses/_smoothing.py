@@ -84,5 +84,7 @@ def _smooth(labels, alpha, where, axis):
         k = math.prod(labels.shape[a] for a in ax)
         return (1.0 - alpha) * labels + alpha / k
     k = jnp.sum(where, axis=ax, keepdims=True).astype(labels.dtype)
+    # masked entries hold anything (nan included): out of the gradient too
+    labels = jnp.where(where, labels, 0.0)
     smoothed = (1.0 - alpha) * labels + alpha / jnp.where(k > 0, k, 1.0)
     return jnp.where(where, smoothed, 0.0)
