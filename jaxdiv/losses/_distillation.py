@@ -51,7 +51,12 @@ def distillation_loss(
       teacher_logits: same shape (or exactly the event shape).
       temperature: ``T > 0``.
       divergence: ``"forward_kl"``, ``"reverse_kl"`` or ``"jsd"``.
-      beta: teacher weight of the ``jsd`` mixture, in ``[0, 1]``.
+      beta: teacher weight of the ``jsd`` mixture, in ``[0, 1]``. Named as
+        in GKD (Agarwal et al.) rather than ``weight`` on purpose:
+        ``jaxdiv.js_divergence(p, q, weight=w)`` weighs its *first* argument,
+        and this loss's first argument is the student, so ``beta`` (the
+        teacher's share, ``weight`` of ``js_divergence(teacher, student)``)
+        is not the same number as a ``weight`` here would be.
       axis: class axis (int or tuple).
       where: boolean mask broadcastable to the logits; ``False`` entries
         leave both softmaxes.
