@@ -19,11 +19,14 @@ from . import _checks, _kernels
 from ._numerics import (
     clamp_nonnegative,
     event_sum,
+    exp_bregman_x,
     in_base,
     log_mix,
     log_softmax,
+    propagate_nan,
     safe_log,
     safe_sqrt,
+    shifted_log_sum,
     weighted,
 )
 
@@ -46,21 +49,54 @@ def _kl_sum(p, logp, logq, ax, axis_name=None):
     return event_sum(weighted(p, logp - logq), ax, axis_name)
 
 
-def _kl(p, logp, logq, ax, axis_name=None):
-    return clamp_nonnegative(_kl_sum(p, logp, logq, ax, axis_name))
+def _kl(p, logp, logq, ax, axis_name=None, masked=False):
+    """The KL sum, never negative for distributions.
+
+    Unmasked, only rounding-level negatives are clamped (32 eps of the
+    terms' magnitude): a clearly negative sum means ``q`` (or ``p``) is not
+    normalised, logits passed for log-probabilities say, and stays visible
+    rather than a silent 0 with zero gradient. With a ``where`` mask the
+    kept entries are sub-normalised by construction, and their partial sum
+    may be negative legitimately: it is clamped at 0 (API.md).
+    """
+    kl = _kl_sum(p, logp, logq, ax, axis_name)
+    if masked:
+        return clamp_nonnegative(kl)
+    scale = event_sum(
+        weighted(p, jnp.abs(logp)) + weighted(p, jnp.abs(logq)), ax, axis_name
+    )
+    return clamp_nonnegative(kl, scale)
 
 
-def _js(p, logp, q, logq, logm, weight, ax, axis_name=None):
+def _js(p, logp, q, logq, logm, weight, ax, axis_name=None, near=None):
+    """``w KL(p || m) + (1 - w) KL(q || m)`` on the pairs, entry by entry.
+
+    ``near``, when given, is ``(mask, y_p, y_q)`` with ``y = log(p / m)`` and
+    ``log(q / m)`` accurate to rounding where ``mask``: there the entry is
+    summed as ``m (w k(y_p) + (1 - w) k(y_q))``, ``k(y) = e^y (y - 1) + 1``,
+    which equals ``w p log(p/m) + (1 - w) q log(q/m)`` (the linear terms
+    ``m - w p - (1 - w) q`` vanish entry by entry) without cancellation, so
+    nearby distributions keep full relative precision and ``JS(p, p)`` is
+    exactly 0 with zero gradient.
+    """
     w = jnp.asarray(weight, p.dtype)
     # At w = 0 (or 1) the unused KL may be +inf: zero its probabilities, not
     # just its weight, so neither the value nor the gradient sees 0 * inf.
     p = jnp.where(w == 0, 0.0, p)
     q = jnp.where(w == 1, 0.0, q)
+    terms = w * weighted(p, logp - logm) + (1.0 - w) * weighted(q, logq - logm)
+    if near is not None:
+        mask, y_p, y_q = near
+        y_p = jnp.where(mask, y_p, 0.0)
+        y_q = jnp.where(mask, y_q, 0.0)
+        m = jnp.exp(jnp.where(mask, logm, 0.0))
+        close = m * (w * exp_bregman_x(y_p) + (1.0 - w) * exp_bregman_x(y_q))
+        terms = jnp.where(mask, close, terms)
     # Only the total is clamped: with a `where` mask on probabilities the rows
-    # are sub-normalised and one KL term alone may be negative.
-    js = w * _kl_sum(p, logp, logm, ax, axis_name)
-    js = js + (1.0 - w) * _kl_sum(q, logq, logm, ax, axis_name)
-    return clamp_nonnegative(js)
+    # are sub-normalised and one KL term alone may be negative. The bound is
+    # the binary entropy of w (log 2 at w = 1/2, so 1 bit exactly in base 2).
+    bound = 0.0 - weighted(w, safe_log(w)) - weighted(1.0 - w, safe_log(1.0 - w))
+    return jnp.minimum(clamp_nonnegative(event_sum(terms, ax, axis_name)), bound)
 
 
 # --------------------------------------------------------------------------
@@ -88,6 +124,7 @@ def _two_probs(name, p, q, axis, where):
     if where is not None:
         p = jnp.where(where, p, 0.0)
         q = jnp.where(where, q, 0.0)
+    p, q = propagate_nan(p, q)
     return p, safe_log(p), q, safe_log(q), ax
 
 
@@ -125,14 +162,49 @@ def _js_probs(name, p, q, weight, axis, where):
     m = w * p + (1.0 - w) * q  # exact at p == q, so JS(p, p) is exactly 0
     # where w * p underflows (flushed subnormals) take log m in log space
     logm = jnp.where(m > 0, safe_log(m), log_mix(logp, logq, w))
-    return _js(p, logp, q, logq, logm, w, ax)
+    # near entries: log(p / m) = -log1p((1 - w)(q - p) / p), q - p exact
+    both = (p > 0) & (q > 0)
+    ps, qs = jnp.where(both, p, 1.0), jnp.where(both, q, 1.0)
+    close = both & (jnp.abs(qs - ps) <= 0.25 * jnp.minimum(ps, qs))
+    y_p = -jnp.log1p((1.0 - w) * (qs - ps) / ps)
+    y_q = -jnp.log1p(w * (ps - qs) / qs)
+    return _js(p, logp, q, logq, logm, w, ax, near=(close, y_p, y_q))
 
 
 def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     _check_weight(name, weight)
-    p, logp, q, logq, ax = _two_logits(name, p_logits, q_logits, axis, where, axis_name)
-    logm = log_mix(logp, logq, weight)
-    return _js(p, logp, q, logq, logm, weight, ax, axis_name)
+    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
+    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
+    if not ax:
+        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
+    where = _checks.mask(name, where, a.shape)
+    _checks.no_nan_or_posinf(name, "p_logits", a, where)
+    _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    sa, xa, _, ma, log_sa = shifted_log_sum(a, ax, where, axis_name)
+    sb, xb, _, mb, log_sb = shifted_log_sum(b, ax, where, axis_name)
+    logp = jnp.where(sa, (xa - ma) - log_sa, -jnp.inf)
+    logq = jnp.where(sb, (xb - mb) - log_sb, -jnp.inf)
+    p, q = jnp.exp(logp), jnp.exp(logq)
+    w = jnp.asarray(weight, p.dtype)
+    logm = log_mix(logp, logq, w)
+    # log(q / p) from the logits' difference (not rounded), then the shifts
+    both = (p > 0) & (q > 0)
+    xa_s, xb_s = jnp.where(both, xa, 0.0), jnp.where(both, xb, 0.0)
+    c, c_lo = _kernels._two_difference(mb, ma)
+    diff = (_kernels._difference(xb_s, xa_s, c) - c_lo) - (log_sb - log_sa)
+    close = both & (jnp.abs(diff) <= 0.5)
+    diff = jnp.where(close, diff, 0.0)
+    # The two log-sums are each rounded, which leaves a constant error in
+    # diff as large as the differences of nearby distributions: q' = p e^diff
+    # then misses a mass nu = sum(q' - p) = sum p expm1(diff) (summed without
+    # cancellation), and diff - log1p(nu) is normalised to rounding.
+    excess = jnp.where(close, p * jnp.expm1(diff), q - p)
+    nu = event_sum(excess, ax, axis_name)
+    nu = jnp.expand_dims(jnp.where(jnp.isfinite(nu), nu, 0.0), ax)
+    diff = jnp.where(close, diff - jnp.log1p(nu), 0.0)
+    y_p = -jnp.log1p((1.0 - w) * jnp.expm1(diff))
+    y_q = -jnp.log1p(w * jnp.expm1(-diff))
+    return _js(p, logp, q, logq, logm, w, ax, axis_name, near=(close, y_p, y_q))
 
 
 # --------------------------------------------------------------------------
@@ -272,7 +344,7 @@ def kl_divergence(
       <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
     """
     p, logp, _, logq, ax = _two_probs("kl_divergence", p, q, axis, where)
-    return in_base(_kl(p, logp, logq, ax), base)
+    return in_base(_kl(p, logp, logq, ax, masked=where is not None), base)
 
 
 def js_divergence(

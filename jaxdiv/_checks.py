@@ -132,9 +132,17 @@ def floating(name: str, argname: str, x: chex.ArrayLike) -> jax.Array:
     """
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
+        hint = "cast it with .astype(jnp.float32)"
+        if jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_:
+            hint = (
+                "if these are class indices, use "
+                "jaxdiv.losses.softmax_cross_entropy_with_integer_labels (or "
+                "jax.nn.one_hot for a distribution); if they are counts or "
+                "values, cast them with .astype(jnp.float32)"
+            )
         raise TypeError(
             f"jaxdiv.{name}: {argname} must be a floating array, got dtype "
-            f"{x.dtype} with shape {x.shape}; cast it with .astype(jnp.float32)."
+            f"{x.dtype} with shape {x.shape}; {hint}."
         )
     if jnp.finfo(x.dtype).bits < 32:
         x = x.astype(jnp.float32)

@@ -42,6 +42,7 @@ from ._numerics import (
     event_sum,
     in_base,
     log_normalizer,
+    safe_div,
     safe_sqrt,
     weighted,
 )
@@ -129,7 +130,7 @@ def _mu(t: _Terms) -> jax.Array:
     """The order-1 limit of K / (a - 1): -H(p), or KL(p || q)."""
     if t.lq is None:
         return 0.0 - _h(t.p, t.lp, t.ax, t.axis_name)
-    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name)
+    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name, masked=True)
 
 
 def _max_ratio(t: _Terms) -> jax.Array:
@@ -199,8 +200,17 @@ def _order(
         one, inf = alpha == 1, alpha == jnp.inf
         general = ~one & ~inf
         a = jnp.where(general, alpha, 2.0)
-        v = fam.general(_k_near(t, a, _k_log(t, a)), a)
-        mu = _mu(t)
+        k = _k_near(t, a, _k_log(t, a))
+        # a padding row's K is -inf: keep it out of the gradient in alpha
+        # (d/da of -inf / (a - 1) is nan, even when the value is masked)
+        k = jnp.where(empty, jnp.zeros_like(k), k)
+        v = fam.general(k, a)
+        # mu is +inf where p > 0 = q; computed without those entries so that
+        # its infinite derivative never meets the zero cotangent of an
+        # unselected a = 1 branch (nan gradients in p at alpha != 1)
+        lost_mass = event_sum(jnp.where(t.lost, t.p, 0.0), t.ax, t.axis_name)
+        t_kept = t._replace(p=jnp.where(t.lost, jnp.zeros_like(t.p), t.p))
+        mu = jnp.where(lost_mass != 0, _inf_or_nan(lost_mass), _mu(t_kept))
         m2 = event_sum(weighted(t.p, t.r * t.r), t.ax, t.axis_name)
         finite = jnp.isfinite(mu)
         mu_s = jnp.where(finite, mu, 0.0)
@@ -264,13 +274,17 @@ def _f_div(f, slope, p, lp, q, lq, ax, axis_name=None):
     sp, sq = lp != -jnp.inf, lq != -jnp.inf
     both = sp & sq
     d = jnp.where(both, lp - lq, 0.0)  # log(p / q), computed in log space
-    t = jnp.exp(d)
+    # exp(d) only where it stays finite: an overflowing exp meeting a zero
+    # cotangent would make the gradient nan (a logit gap of 100, say)
+    in_range = d < math.log(jnp.finfo(p.dtype).max)
+    t = jnp.exp(jnp.where(in_range, d, 0.0))
+    t = jnp.where(in_range, t, jnp.inf)
     hi = both & (d > 0)  # p > q: p f(t) / t, which needs no q
     zero = (sq & ~sp) | (both & (t == 0))  # p = 0 (or p / q underflows): q f(0)
     lo = both & ~hi & ~zero  # 0 < p <= q (and nan): q f(t)
     v_lo = weighted(q, f(jnp.where(lo, t, 1.0)))
     v_zero = weighted(q, jnp.where(zero, f0, 0.0))
-    finite = hi & jnp.isfinite(t)
+    finite = hi & in_range
     t_hi = jnp.where(finite, t, 1.0)
     # beyond the float range of p / q, and where q = 0 < p: the slope of f
     # at infinity (selected inside weighted: an unselected inf slope must
@@ -1022,7 +1036,8 @@ def hellinger_distance_from_logits(
     _, lp, _, lq, ax = _two_logits(
         "hellinger_distance_from_logits", p_logits, q_logits, axis, where, axis_name
     )
-    return _hellinger(jnp.exp(0.5 * lp), jnp.exp(0.5 * lq), ax, axis_name)
+    h = _hellinger(jnp.exp(0.5 * lp), jnp.exp(0.5 * lq), ax, axis_name)
+    return jnp.minimum(h, 1.0)  # rounding of the softmaxes: never past 1
 
 
 def total_variation_distance(
@@ -1110,7 +1125,8 @@ def total_variation_distance_from_logits(
         where,
         axis_name,
     )
-    return _total_variation(p, q, ax, axis_name)
+    # the softmaxes' rounding can carry the sum an ulp past its bound
+    return jnp.minimum(_total_variation(p, q, ax, axis_name), 1.0)
 
 
 def chi_squared_divergence(
@@ -1159,7 +1175,9 @@ def chi_squared_divergence(
     """
     p, _, q, _, ax = _two_probs("chi_squared_divergence", p, q, axis, where)
     zq = q == 0
-    v = jnp.square(p - q) / jnp.where(zq, 1.0, q)
+    # (p - q) * ((p - q) / q): (p - q)^2 underflows at masses of 1e-20, and
+    # the quotient's derivative is formed without squaring q (safe_div)
+    v = (p - q) * safe_div(p - q, jnp.where(zq, 1.0, q))
     v = jnp.where(zq, weighted(p, jnp.where(zq, jnp.inf, 0.0)), v)
     return clamp_nonnegative(event_sum(v, ax))
 

@@ -37,12 +37,13 @@ test suite checks the kernels against the measures and against NumPy.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from ._numerics import clamp_nonnegative, weighted
+from ._numerics import clamp_nonnegative, expm1mx, weighted
 
 
 def _lowest(dtype) -> float:
@@ -71,6 +72,12 @@ def _psum(x, axis_name):
     return x if axis_name is None else jax.lax.psum(x, axis_name)
 
 
+def _pmax(x, axis_name):
+    if axis_name is None:
+        return x
+    return jax.lax.pmax(jax.lax.stop_gradient(x), axis_name)
+
+
 def _shifted_exp_sum(x, ax, shift, axis_name):
     """``(c, e, s)``: ``e = exp(x - c)`` and its sum over ``ax``, with ``c``
     the row ``shift`` or 0 where that is not finite (``-inf`` on an empty
@@ -82,17 +89,88 @@ def _shifted_exp_sum(x, ax, shift, axis_name):
     return c, e, _psum(jnp.sum(e, axis=ax), axis_name)
 
 
+@jax.custom_jvp
+def _reciprocal(s):
+    """``1 / s`` whose derivative ``-ds / s^2`` is formed as ``-(ds / s) / s``.
+
+    ``s`` is a sum of exponentials of up to ``2^120``; its square overflows
+    float32 from ``2^64`` on (a loss of 44 nats), which made second
+    derivatives (``jax.hessian``) of the softmax ``e / s`` wrong.
+    """
+    return 1.0 / s
+
+
+@_reciprocal.defjvp
+def _reciprocal_jvp(primals, tangents):
+    (s,), (ds,) = primals, tangents
+    r = 1.0 / s
+    return r, -(ds * r) * r
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
+def _softmax_of(x, e, inv_s, ax):
+    """``softmax(x) = e * inv_s`` from a normaliser's ``exp`` and ``1 / sum``
+    (``inv_s`` with the reduced axes kept), differentiated stably.
+
+    Its derivative ``p (dx - <p, dx>)`` is formed as ``p ((dx - dx_r) -
+    <p, dx - dx_r>)`` with ``r`` the row's most probable entry: there the
+    bracket is a sum over the other, small probabilities, so the second
+    derivatives of the losses (``jax.hessian``) are exact, ``diag(p) -
+    p p^T``, even where ``1 - p_r`` is below the float epsilon (``p_r(1 -
+    p_r)`` computed as ``p_r - p_r^2`` is then 0 or an ulp of noise).
+    Only second-order derivatives evaluate this rule.
+    """
+    return e * inv_s
+
+
+@_softmax_of.defjvp
+def _softmax_of_jvp(ax, primals, tangents):
+    x, e, inv_s = primals
+    dx = tangents[0]
+    p = e * inv_s
+    r = jnp.expand_dims(jnp.argmax(p, axis=ax), ax)
+    w = dx - jnp.take_along_axis(dx, r, axis=ax)
+    w = jnp.where(p > 0, w, jnp.zeros_like(w))
+    mean = jnp.sum(p * w, axis=ax, keepdims=True)
+    return p, p * (w - mean)
+
+
+class _Normalizer(NamedTuple):
+    """Row statistics of a log-sum-exp shifted by ``shift``.
+
+    ``logsumexp = shift + log_sum``; log-probabilities are formed as
+    ``(x - shift) - log_sum`` (never ``x - logsumexp``, which loses every
+    digit of the answer once ``|x|`` dwarfs it). ``exps = exp(x - shift)``
+    and ``inv_sum = 1 / sum(exps)`` give the softmax ``exps * inv_sum``.
+    """
+
+    shift: jax.Array
+    log_sum: jax.Array
+    nonempty: jax.Array
+    exps: jax.Array
+    inv_sum: jax.Array
+
+    @property
+    def lse(self) -> jax.Array:
+        return self.shift + self.log_sum
+
+    def probs(self, x: jax.Array, ax: int) -> jax.Array:
+        """``softmax(x)`` (``inv_sum`` reduced over the single axis ``ax``)."""
+        return _softmax_of(x, self.exps, jnp.expand_dims(self.inv_sum, ax), ax)
+
+
 def _normalizer_from(c, e, s):
-    """``(lse, nonempty, e, 1 / s)`` from :func:`_shifted_exp_sum`."""
+    """:class:`_Normalizer` from :func:`_shifted_exp_sum`."""
     nonempty = s != 0  # nan counts as non-empty, so it propagates
     s = jnp.where(nonempty, s, jnp.ones_like(s))
-    return c + jnp.log(s), nonempty, e, 1.0 / s
+    return _Normalizer(c, jnp.log(s), nonempty, e, _reciprocal(s))
 
 
 def _log_normalizer(x, ax, axis_name):
-    """``(lse, nonempty, e, 1 / s)``: ``logsumexp`` over ``ax`` (reduced, 0
-    on empty rows), the rows' non-emptiness, ``e = exp(x - max)`` and the
-    reciprocal of its sum, so that ``softmax(x) = e / s`` (0 on empty rows).
+    """:class:`_Normalizer` of ``x`` over ``ax`` shifted by the row maximum:
+    ``logsumexp = max + log_sum`` (reduced, 0 on empty rows), the rows'
+    non-emptiness, ``e = exp(x - max)`` and the reciprocal of its sum, so
+    that ``softmax(x) = e / s`` (0 on empty rows).
 
     Two fused reductions (max, then sum of ``e``). A tangent that reuses
     ``e`` makes XLA write it once, into the gradient's own buffer, and
@@ -189,26 +267,33 @@ def _ce_forward(ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, 
     if ignore_index is not None:
         kept = kept & (labels != ignore_index)
     if axis_name is None:
-        lse, nonempty, e, inv_s = _label_shifted_normalizer(x, ax, xy, kept)
+        norm = _label_shifted_normalizer(x, ax, xy, kept)
     else:  # (collectives inside a cond would need every device to agree)
-        lse, nonempty, e, inv_s = _log_normalizer(x, ax, axis_name)
-    valid = nonempty & kept
+        norm = _log_normalizer(x, ax, axis_name)
+    valid = norm.nonempty & kept
+    c = norm.shift
 
+    # -log softmax(x)_y = (c - x_y) + log_sum: the shift's difference first,
+    # so that huge logits (1e30) keep the answer (log 2, not 0).
     if smooth:
         ind = support_indicator(x, 0.5)
         k = _psum(jnp.sum(ind, axis=ax), axis_name)
-        x_in_support = support_indicator(x, 0.25) * jnp.maximum(x, _lowest(x.dtype))
+        # mean of (x - c) over the support, shifted by c for the same reason
+        x_in_support = support_indicator(x, 0.25) * jnp.maximum(
+            x - jnp.expand_dims(c, ax), _lowest(x.dtype)
+        )
         sx = _psum(jnp.sum(x_in_support, axis=ax), axis_name)
-        a_over_k = a / jnp.where(k > 0, k, jnp.ones_like(k))
-        mean_x = sx / jnp.where(k > 0, k, jnp.ones_like(k))
-        loss = lse - weighted(1.0 - a, xy) - a_over_k * sx
+        k = jnp.where(k > 0, k, jnp.ones_like(k))
+        a_over_k = a / k
+        mean_shifted = sx / k
+        loss = norm.log_sum + weighted(1.0 - a, c - xy) - a * mean_shifted
     else:
-        a_over_k = mean_x = None
-        loss = lse - xy
+        a_over_k = mean_shifted = None
+        loss = norm.log_sum + (c - xy)
     if zloss:
-        loss = loss + z * jnp.square(lse)
+        loss = loss + z * jnp.square(norm.lse)
     loss = jnp.where(valid, loss, jnp.zeros_like(loss))
-    return loss, (lse, idx, owned, valid, a_over_k, mean_x, xy, e, inv_s)
+    return loss, (norm, idx, owned, valid, a_over_k, mean_shifted, xy)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4))
@@ -239,15 +324,16 @@ def ce_integer_labels(
 def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
     x, labels, keep, a, z = primals
     dx, _, _, da, dz = tangents
-    loss, (lse, idx, owned, valid, a_over_k, mean_x, xy, e, inv_s) = _ce_forward(
+    loss, (norm, idx, owned, valid, a_over_k, mean_shifted, xy) = _ce_forward(
         ax, axis_name, ignore_index, smooth, zloss, x, labels, keep, a, z
     )
     out = jnp.zeros_like(loss)
     if not _is_zero(dx):
         # softmax(x) from the forward pass's exp (see _log_normalizer); under
         # grad the whole coefficient is one in-place pass over the gradient.
-        scale = inv_s * (1.0 + 2.0 * z * lse) if zloss else inv_s
-        coef = e * jnp.expand_dims(scale, ax)
+        coef = norm.probs(x, ax)
+        if zloss:
+            coef = coef * jnp.expand_dims(1.0 + 2.0 * z * norm.lse, ax)
         if smooth:
             # (a comparison, not support_indicator: not shared with the forward
             # reductions, so fused here instead of materialised)
@@ -262,9 +348,12 @@ def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
         t = t - jnp.where(valid & owned, w * dxy, jnp.zeros_like(dxy))
         out = out + _psum(t, axis_name)
     if smooth and not _is_zero(da):
-        out = out + jnp.where(valid, da * (xy - mean_x), jnp.zeros_like(out))
+        # d loss / d a = x_y - mean_S(x), from the shifted quantities
+        slope = (xy - norm.shift) - mean_shifted
+        out = out + jnp.where(valid, da * slope, jnp.zeros_like(out))
     if zloss and not _is_zero(dz):
-        out = out + jnp.where(valid, dz * jnp.square(lse), jnp.zeros_like(out))
+        lse2 = jnp.square(norm.lse)
+        out = out + jnp.where(valid, dz * lse2, jnp.zeros_like(out))
     return loss, out
 
 
@@ -331,15 +420,89 @@ kl_log_targets.defjvp(_kl_jvp, symbolic_zeros=True)
 # KL divergence between two softmaxes, from logits
 
 
+def _difference(a, b, c):
+    """``(a - b) - c`` with ``a - b`` not rounded (Knuth's two-sum): a pair of
+    close distributions given by logits offset by a large constant keeps
+    every digit of the small difference. ``a = -inf`` gives 0 (outside the
+    support of ``p``); ``b = -inf`` under a finite ``a`` gives ``+inf``."""
+    hi = a - b
+    bv = hi - a
+    lo = (a - (hi - bv)) - (b + bv)
+    lo = jnp.where(jnp.isfinite(hi), lo, jnp.zeros_like(lo))
+    return jnp.where(a == -jnp.inf, jnp.zeros_like(hi), (hi - c) + lo)
+
+
+def _two_difference(x, y):
+    """``(d, err)`` with ``d = fl(x - y)`` and ``d + err = x - y`` exactly
+    (two-sum; ``err = 0`` where ``d`` is not finite)."""
+    d = x - y
+    bv = d - x
+    err = (x - (d - bv)) - (y + bv)
+    return d, jnp.where(jnp.isfinite(d), err, jnp.zeros_like(err))
+
+
+class _KLStats(NamedTuple):
+    value: jax.Array  # the divergence per row, unclamped
+    na: _Normalizer  # of a (keepdims)
+    nb: _Normalizer  # of b (keepdims)
+    offset: jax.Array  # log p - log q = u0 - offset (keepdims)
+
+
 def _kl_logits_forward(ax, axis_name, a, b):
-    lse_a, nonempty_a, e_a, inv_a = _log_normalizer(a, ax, axis_name)
-    lse_b, _, e_b, inv_b = _log_normalizer(b, ax, axis_name)
-    lse_a, nonempty_a, inv_a, lse_b, inv_b = (
-        jnp.expand_dims(v, ax) for v in (lse_a, nonempty_a, inv_a, lse_b, inv_b)
+    """The divergence of two softmaxes, accurate for near and far pairs.
+
+    With ``u0 = (a - b) - (c_a - c_b)`` (``c`` the row maxima) and ``mu`` its
+    mean under ``p``, ``log p - log q = u - L`` for ``u = u0 - mu`` and
+    ``L = -log(sum_i p_i e^{-u_i})``. Far rows (``u0`` spanning more than 1
+    over ``p``'s support) take the direct form ``mu - log s_a + log s_b``;
+    near rows the Bregman form ``KL = G - (alpha - log1p(alpha))`` with
+    ``G = sum p (e^{-u} - 1 + u)`` (non-negative terms) and ``alpha = sum p
+    (e^{-u} - 1)``, an identity for any centre that is free of the
+    cancellation of ``sum p (log p - log q)``: relative rounding at every
+    scale of the difference, and exactly 0 with zero gradient at ``a = b``.
+    """
+    e = functools.partial(jnp.expand_dims, axis=ax)
+    na = _log_normalizer(a, ax, axis_name)
+    nb = _log_normalizer(b, ax, axis_name)
+    na, nb = (
+        _Normalizer(e(n.shift), e(n.log_sum), e(n.nonempty), n.exps, e(n.inv_sum))
+        for n in (na, nb)
     )
-    s = _kl_forward(ax, axis_name, b - lse_b, a - lse_a)
-    # softmax(a), softmax(b) for the tangent, from the normalisers' exp
-    return s, lse_a, lse_b, nonempty_a, e_a * inv_a, e_b * inv_b
+    ea = na.exps
+    c, c_lo = _two_difference(na.shift, nb.shift)
+    u0 = _difference(a, b, c)
+    held = ea > 0
+    mu = _psum(jnp.sum(weighted(ea, u0), axis=ax, keepdims=True), axis_name)
+    mu = mu * na.inv_sum
+    hi = _pmax(
+        jnp.max(jnp.where(held, u0, -jnp.inf), axis=ax, keepdims=True), axis_name
+    )
+    lo = -_pmax(
+        jnp.max(jnp.where(held, -u0, -jnp.inf), axis=ax, keepdims=True), axis_name
+    )
+    near = (hi - lo) <= 1.0  # False for nan, inf and empty rows
+    far_value = mu - c_lo - (na.log_sum - nb.log_sum)
+
+    # the Bregman form on near rows (their u lie in [-1, 1] where p > 0)
+    u = jnp.where(near, u0 - mu, jnp.zeros_like(u0))
+    p = ea * na.inv_sum
+    # where p == 0 (a = -inf, or underflowed): p e^{-u}, which is q's mass
+    # there over sum(p e^{-u}), is exp((b - c_b) - log s_a + mu - c_lo)
+    log_r0 = (b - nb.shift) - na.log_sum + (mu - c_lo)
+    r0 = jnp.exp(jnp.where(near & ~held, log_r0, -jnp.inf))
+    u_held = jnp.where(held, u, jnp.zeros_like(u))
+    g = jnp.where(held, p * expm1mx(-u_held), r0)
+    d = jnp.where(held, p * jnp.expm1(-u_held), r0)
+    big_g = _psum(jnp.sum(g, axis=ax, keepdims=True), axis_name)
+    alpha = _psum(jnp.sum(d, axis=ax, keepdims=True), axis_name)
+    alpha_ok = jnp.where(near, alpha, jnp.zeros_like(alpha))
+    log1p_alpha = jnp.log1p(alpha_ok)
+    near_value = big_g - (alpha_ok - log1p_alpha)
+
+    value = jnp.where(near, near_value, far_value)
+    value = jnp.where(na.nonempty, value, jnp.zeros_like(value))
+    offset = jnp.where(near, mu - log1p_alpha, c_lo + (na.log_sum - nb.log_sum))
+    return _KLStats(jnp.squeeze(value, ax), na, nb, offset), u0, p
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
@@ -348,8 +511,9 @@ def kl_from_logits(ax, axis_name, a, b):
 
     Same numbers as ``jaxdiv.kl_divergence_from_logits`` (``-inf`` logits
     outside the support, an empty ``a`` row gives 0, an empty ``b`` row under a
-    non-empty ``a`` gives ``+inf``, clamped at 0), computed with four fused
-    reductions and, under ``jax.grad``, one pass per gradient:
+    non-empty ``a`` gives ``+inf``, clamped at 0), accurate to rounding
+    relative to the divergence for near pairs too (see
+    :func:`_kl_logits_forward`). Under ``jax.grad``:
     :math:`\partial_b = q - p` and :math:`\partial_a = p (\log p - \log q - D)`.
 
     Args:
@@ -358,27 +522,29 @@ def kl_from_logits(ax, axis_name, a, b):
       a: logits of ``p``, ``-inf`` outside its support.
       b: logits of ``q``, same shape.
     """
-    return clamp_nonnegative(_kl_logits_forward(ax, axis_name, a, b)[0])
+    return clamp_nonnegative(_kl_logits_forward(ax, axis_name, a, b)[0].value)
 
 
 def _kl_logits_jvp(ax, axis_name, primals, tangents):
     a, b = primals
     da, db = tangents
-    s, lse_a, lse_b, nonempty_a, p, q = _kl_logits_forward(ax, axis_name, a, b)
+    stats, u0, p = _kl_logits_forward(ax, axis_name, a, b)
+    s = stats.value
     out = clamp_nonnegative(s)
     if _is_zero(da) and _is_zero(db):
         return out, jnp.zeros_like(out)
+    delta = u0 - stats.offset  # log p - log q where p > 0
     terms = jnp.zeros_like(p)
     if not _is_zero(db):
-        terms = terms + jnp.where(nonempty_a, q - p, 0.0) * db
+        q = stats.nb.exps * stats.nb.inv_sum
+        small = (p > 0) & (jnp.abs(delta) <= 1.0)
+        q_minus_p = jnp.where(
+            small, p * jnp.expm1(-jnp.where(small, delta, 0.0)), q - p
+        )
+        terms = terms + jnp.where(stats.na.nonempty, q_minus_p, 0.0) * db
     if not _is_zero(da):
-        # recomputed behind a barrier: sharing p here costs a temporary
-        ab, bb = jax.lax.optimization_barrier((a, b))
-        log_p = ab - lse_a
-        p = jnp.exp(log_p)
-        zero = p == 0
-        d = log_p - jnp.where(zero, 0.0, bb - lse_b) - jnp.expand_dims(s, ax)
-        terms = terms + jnp.where(zero, 0.0, p * d) * da
+        d = delta - jnp.expand_dims(s, ax)
+        terms = terms + weighted(p, d) * da
     t = _psum(jnp.sum(terms, axis=ax), axis_name)
     return out, jnp.where(s < 0, jnp.zeros_like(t), t)
 

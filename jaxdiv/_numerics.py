@@ -45,10 +45,40 @@ def linear_weighted(p: jax.Array, v: jax.Array) -> jax.Array:
     return jnp.where(inf, weighted(p, v), p * jnp.where(inf, 0.0, v))
 
 
+def propagate_nan(p: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Makes a nan in either of two paired inputs a nan in both.
+
+    The zero-safe terms drop an entry whose weight is 0 whatever its partner
+    holds, so ``kl([1, 0], [1, nan])`` would silently be 0: nan in an
+    unmasked input must give nan out (mask it with ``where`` to drop it).
+    """
+    nan = jnp.isnan(p) | jnp.isnan(q)
+    return jnp.where(nan, jnp.nan, p), jnp.where(nan, jnp.nan, q)
+
+
 def safe_log(p: jax.Array) -> jax.Array:
     """``log p`` with ``log 0 = -inf`` and a zero gradient at ``p == 0``."""
     zero = p == 0
     return jnp.where(zero, -jnp.inf, jnp.log(jnp.where(zero, 1.0, p)))
+
+
+@jax.custom_jvp
+def safe_div(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``x / y`` whose derivative is ``(dx - (x / y) dy) / y``.
+
+    JAX differentiates a quotient with ``x * y**-2``, which overflows (or
+    flushes to 0) for ``y`` below ``1e-19`` in float32 although the
+    derivative itself is of the quotient's size: gradients went nan at
+    probabilities of ``1e-20``.
+    """
+    return x / y
+
+
+@safe_div.defjvp
+def _safe_div_jvp(primals, tangents):
+    (x, y), (dx, dy) = primals, tangents
+    z = x / y
+    return z, (dx - z * dy) / y
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:
@@ -57,9 +87,23 @@ def safe_sqrt(x: jax.Array) -> jax.Array:
     return jnp.where(zero, 0.0, jnp.sqrt(jnp.where(zero, 1.0, x)))
 
 
-def clamp_nonnegative(d: jax.Array) -> jax.Array:
-    """Rounding-level negatives to 0; nan stays nan; gradient passes where d >= 0."""
-    return jnp.where(d < 0, jnp.zeros_like(d), d)
+def clamp_nonnegative(d: jax.Array, scale: jax.Array | None = None) -> jax.Array:
+    """Rounding-level negatives to 0; nan stays nan; gradient passes where kept.
+
+    Without ``scale`` every negative is taken for rounding (for sums that are
+    non-negative by construction, such as a KL between two softmaxes). With
+    ``scale``, the magnitude of the terms summed into ``d`` (for instance
+    ``sum |p log p| + |p log q|``), only negatives within ``32 * eps * scale``
+    of 0 are clamped: larger ones are left visible, since they mean the
+    inputs were not distributions (say, logits passed as log-probabilities)
+    and hiding them would silently stop training.
+    """
+    if scale is None:
+        return jnp.where(d < 0, jnp.zeros_like(d), d)
+    eps = jnp.finfo(d.dtype).eps
+    tol = 32.0 * eps * jax.lax.stop_gradient(jnp.abs(scale))
+    rounding = (d < 0) & (d >= -tol)
+    return jnp.where(rounding, jnp.zeros_like(d), d)
 
 
 # 1/n! for n = 2..17: the Taylor coefficients of exp(t) - 1 - t.
@@ -83,6 +127,27 @@ def expm1mx(t: jax.Array) -> jax.Array:
         series = series * ts + c
     tl = jnp.where(small, 1.0, t)
     return jnp.where(small, ts * ts * series, jnp.expm1(tl) - tl)
+
+
+# (n - 1)/n! for n = 2..17: the Taylor coefficients of e^y (y - 1) + 1.
+_XEXPX_COEFFS = tuple((n - 1) / math.factorial(n) for n in range(2, 18))
+
+
+def exp_bregman_x(y: jax.Array) -> jax.Array:
+    """``e^y (y - 1) + 1``, accurate to full relative precision near ``y = 0``.
+
+    Never negative (``~ y**2 / 2``). With ``y = log(p / m)`` it is
+    ``phi(p / m - 1)`` for ``phi(x) = (1 + x) log(1 + x) - x``, so that
+    ``m * phi`` is one Jensen-Shannon term ``p log(p / m) - p + m`` without
+    the cancellation of its parts. Series (16 terms) for ``|y| < 1/2``.
+    """
+    small = jnp.abs(y) < 0.5
+    ys = jnp.where(small, y, 0.0)
+    series = jnp.zeros_like(ys)
+    for c in reversed(_XEXPX_COEFFS):
+        series = series * ys + c
+    yl = jnp.where(small, 1.0, y)
+    return jnp.where(small, ys * ys * series, jnp.exp(yl) * (yl - 1.0) + 1.0)
 
 
 def log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
@@ -116,6 +181,29 @@ def _shard_any(x: jax.Array, axes, axis_name) -> jax.Array:
     return out
 
 
+def shifted_log_sum(logits, axes, where, axis_name):
+    """``(support, x, nonempty, m, log_s)`` with ``logsumexp = m + log_s``.
+
+    ``x`` is the logits with entries outside the support set to 0.
+
+    ``m`` is the (global) row maximum of the support, 0 on empty rows, and
+    ``log_s`` the log of the sum of ``exp(x - m)``, 0 on empty rows.
+    """
+    support = support_of(logits, where)
+    x = jnp.where(support, logits, 0.0)
+    nonempty = _shard_any(support, axes, axis_name)
+    m = jnp.max(jnp.where(support, x, -jnp.inf), axis=axes, keepdims=True)
+    m = jax.lax.stop_gradient(m)
+    if axis_name is not None:
+        m = jax.lax.pmax(m, axis_name)
+    m = jnp.where(jnp.isfinite(m), m, 0.0)
+    s = jnp.sum(jnp.where(support, jnp.exp(x - m), 0.0), axis=axes, keepdims=True)
+    if axis_name is not None:
+        s = jax.lax.psum(s, axis_name)
+    log_s = jnp.where(nonempty, jnp.log(jnp.where(nonempty, s, 1.0)), 0.0)
+    return support, x, nonempty, m, log_s
+
+
 def log_normalizer(
     logits: jax.Array,
     axes: _checks.Axes,
@@ -135,12 +223,8 @@ def log_normalizer(
     if axis_name is None:
         lse = jax.nn.logsumexp(x, axis=axes, where=support | ~nonempty, keepdims=True)
     else:
-        m = jnp.max(jnp.where(support, x, -jnp.inf), axis=axes, keepdims=True)
-        m = jax.lax.pmax(jax.lax.stop_gradient(m), axis_name)
-        m = jnp.where(jnp.isneginf(m), 0.0, m)
-        s = jnp.sum(jnp.where(support, jnp.exp(x - m), 0.0), axis=axes, keepdims=True)
-        s = jax.lax.psum(s, axis_name)
-        lse = m + jnp.log(jnp.where(nonempty, s, 1.0))
+        _, _, nonempty, m, log_s = shifted_log_sum(logits, axes, where, axis_name)
+        lse = m + log_s
     lse = jnp.where(nonempty, lse, 0.0)
     return lse if keepdims else jnp.squeeze(lse, axes)
 
@@ -151,13 +235,14 @@ def log_softmax(
     where: jax.Array | None = None,
     axis_name: str | tuple[str, ...] | None = None,
 ) -> jax.Array:
-    """Masked, padding-safe log-softmax.
+    """Masked, padding-safe log-softmax, formed as ``(x - max) - log sum``.
 
     Entries outside the support (``-inf`` logits or ``where == False``) get
     ``-inf`` whatever they held, and are left out of the normalisation. A row
     with no support at all gives ``-inf`` everywhere with a zero gradient
     (``jax.nn.log_softmax`` gives nan there). ``axis_name``: see
-    :func:`log_normalizer`.
+    :func:`log_normalizer`. The shift is subtracted first (never
+    ``x - logsumexp``), so logits of ``1e30`` keep every digit.
     """
     support = support_of(logits, where)
     x = jnp.where(support, logits, 0.0)
@@ -165,7 +250,8 @@ def log_softmax(
         nonempty = jnp.any(support, axis=axes, keepdims=True)
         out = jax.nn.log_softmax(x, axis=axes, where=support | ~nonempty)
     else:
-        out = x - log_normalizer(logits, axes, where, True, axis_name)
+        support, x, _, m, log_s = shifted_log_sum(logits, axes, where, axis_name)
+        out = (x - m) - log_s
     return jnp.where(support, out, -jnp.inf)
 
 

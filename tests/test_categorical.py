@@ -682,3 +682,219 @@ def test_axis_name_under_shard_map(name, masked):
     assert np.isfinite(np.asarray(expected)).all()
     np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
     assert out[2] == 0.0
+
+
+# --------------------------------------------------------------------------
+# issue 9: large logits, nearby distributions, nan propagation (vs mpmath)
+
+
+def _mp_log_softmax(row):
+    import mpmath as mp
+
+    mp.mp.dps = 80  # logits of 1e30 need 30 digits before the answer's
+    xs = [mp.mpf(float(v)) if np.isfinite(v) else None for v in row]
+    lse = mp.log(sum(mp.exp(v) for v in xs if v is not None))
+    return [None if v is None else v - lse for v in xs]
+
+
+def _mp_kl_logits(a, b):
+    import mpmath as mp
+
+    la, lb = _mp_log_softmax(a), _mp_log_softmax(b)
+    return float(
+        sum(mp.exp(x) * (x - y) for x, y in zip(la, lb, strict=True) if x is not None)
+    )
+
+
+def _mp_js_logits(a, b, w=0.5):
+    import mpmath as mp
+
+    la, lb = _mp_log_softmax(a), _mp_log_softmax(b)
+    total = mp.mpf(0)
+    for x, y in zip(la, lb, strict=True):
+        p = mp.exp(x) if x is not None else mp.mpf(0)
+        q = mp.exp(y) if y is not None else mp.mpf(0)
+        m = w * p + (1 - w) * q
+        if p > 0:
+            total += w * p * mp.log(p / m)
+        if q > 0:
+            total += (1 - w) * q * mp.log(q / m)
+    return float(total)
+
+
+def _x64(dtype):
+    return jax.enable_x64(True) if dtype == np.float64 else contextlib.nullcontext()
+
+
+_KL_JIT = jax.jit(jaxdiv.kl_divergence_from_logits)
+_JS_JIT = jax.jit(jaxdiv.js_divergence_from_logits)
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_large_logits_keep_the_answer(scale):
+    # logits far larger than the answer: log-probabilities must be formed as
+    # (x - max) - log sum, never x - (max + log sum)
+    rng = np.random.default_rng(0)
+    a = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, -1.0], [1.0, 0.5, -jnp.inf]], np.float32)
+    a = (a * scale).astype(np.float32)
+    b = rng.normal(size=a.shape).astype(np.float32) * 3
+    b[1] = a[1][::-1] - 1.0
+    for f in (jaxdiv.kl_divergence_from_logits, _KL_JIT):
+        got = np.asarray(f(a, b))
+        want = [_mp_kl_logits(x, y) for x, y in zip(a, b, strict=True)]
+        np.testing.assert_allclose(got, want, rtol=2e-6)
+    for f in (jaxdiv.js_divergence_from_logits, _JS_JIT):
+        got = np.asarray(f(a, b))
+        want = [_mp_js_logits(x, y) for x, y in zip(a, b, strict=True)]
+        np.testing.assert_allclose(got, want, rtol=2e-6)
+    ce = jaxdiv.cross_entropy_from_logits(b, a)  # H(softmax(b), softmax(a))
+    la = np.array(
+        [
+            [float(v) if v is not None else -np.inf for v in _mp_log_softmax(r)]
+            for r in a
+        ]
+    )
+    pb = scipy.special.softmax(b.astype(np.float64), axis=-1)
+    want = -np.sum(np.where(pb > 0, pb * la, 0.0), axis=-1)
+    np.testing.assert_allclose(np.asarray(ce), want, rtol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_near_pairs_are_accurate_relative_to_the_divergence(dtype):
+    # log-probabilities differing by 1e-2 .. 1e-6, logits at an offset too
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    rng = np.random.default_rng(1)
+    rows_a, rows_b = [], []
+    for delta in [1e-2, 1e-3, 1e-4, 1e-5, 1e-6]:
+        for offset in [0.0, 40.0]:
+            a = rng.normal(size=7) * 2
+            rows_a.append(a)
+            rows_b.append(a + delta * rng.normal(size=7) + offset)
+    a = np.array(rows_a, dtype)
+    b = np.array(rows_b, dtype)
+    with _x64(dtype):
+        kl = np.asarray(jaxdiv.kl_divergence_from_logits(a, b))
+        kl_jit = np.asarray(_KL_JIT(a, b))
+        js = np.asarray(jaxdiv.js_divergence_from_logits(a, b))
+        jd = np.asarray(jaxdiv.js_distance_from_logits(a, b))
+    want_kl = np.array([_mp_kl_logits(x, y) for x, y in zip(a, b, strict=True)])
+    want_js = np.array([_mp_js_logits(x, y) for x, y in zip(a, b, strict=True)])
+    np.testing.assert_allclose(kl, want_kl, rtol=rtol)
+    np.testing.assert_allclose(kl_jit, want_kl, rtol=rtol)
+    np.testing.assert_allclose(js, want_js, rtol=rtol)
+    np.testing.assert_allclose(jd, np.sqrt(want_js), rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_near_pairs_probability_form_js(dtype):
+    import mpmath as mp
+
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    rng = np.random.default_rng(2)
+    p = rng.dirichlet(np.ones(6), size=5)
+    q = p * np.exp(
+        np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])[:, None] * rng.normal(size=p.shape)
+    )
+    q = q / q.sum(-1, keepdims=True)
+    p, q = p.astype(dtype), q.astype(dtype)
+
+    def ref(pr, qr):  # the formula on the very values given
+        total = mp.mpf(0)
+        for x, y in zip(pr, qr, strict=True):
+            x, y = mp.mpf(float(x)), mp.mpf(float(y))
+            m = (x + y) / 2
+            total += (x * mp.log(x / m) + y * mp.log(y / m)) / 2
+        return float(total)
+
+    want = np.array([ref(x, y) for x, y in zip(p, q, strict=True)])
+    with _x64(dtype):
+        got = np.asarray(jaxdiv.js_divergence(p, q))
+        dist = np.asarray(jax.jit(jaxdiv.js_distance)(p, q))
+    np.testing.assert_allclose(got, want, rtol=rtol)
+    np.testing.assert_allclose(dist, np.sqrt(want), rtol=rtol)
+    # the issue's example
+    d = jaxdiv.js_distance(jnp.array([0.5, 0.5]), jnp.array([0.5001, 0.4999]))
+    x = np.float64(np.float32(0.5001)), np.float64(np.float32(0.4999))
+    np.testing.assert_allclose(float(d), np.sqrt(ref([0.5, 0.5], x)), rtol=1e-4)
+
+
+def test_identical_pairs_give_exact_zero_and_zero_gradient():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 5)).astype(np.float32) * 3
+    a[1, 2] = -np.inf
+    p = np.asarray(jax.nn.softmax(a))
+    fns = [
+        (jaxdiv.js_distance, p),
+        (jaxdiv.js_divergence, p),
+        (jaxdiv.js_distance_from_logits, a),
+        (jaxdiv.js_divergence_from_logits, a),
+        (jaxdiv.kl_divergence_from_logits, a),
+    ]
+
+    @jax.jit
+    def values_and_grads(p, a):
+        out = []
+        for f, x in fns:
+            x = p if x is fns[0][1] else a
+            out.append(f(x, x))
+            out.extend(jax.grad(lambda u, v, f=f: jnp.sum(f(u, v)), (0, 1))(x, x))
+        return out
+
+    for leaf in values_and_grads(p, a):  # jit
+        assert np.all(np.asarray(leaf) == 0)
+    for f, x in (fns[0], fns[4]):  # eager values
+        assert np.all(np.asarray(f(x, x)) == 0), f.__name__
+
+
+def test_kl_from_logits_gradient_near_and_far():
+    # the closed form of the kernel's tangent against autodiff of float64 NumPy
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(2, 6))
+    b = np.stack([a[0] + 1e-3 * rng.normal(size=6), rng.normal(size=6) * 4])
+    la = a - scipy.special.logsumexp(a, -1, keepdims=True)
+    lb = b - scipy.special.logsumexp(b, -1, keepdims=True)
+    p, q = np.exp(la), np.exp(lb)
+    kl = np.sum(p * (la - lb), -1, keepdims=True)
+    want_a = p * (la - lb - kl)
+    want_b = q - p
+    ga, gb = jax.grad(
+        lambda u, v: jnp.sum(jaxdiv.kl_divergence_from_logits(u, v)), (0, 1)
+    )(a.astype(np.float32), b.astype(np.float32))
+    np.testing.assert_allclose(ga, want_a, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(gb, want_b, rtol=1e-4, atol=1e-7)
+
+
+def test_nan_in_an_unmasked_input_gives_nan():
+    p = jnp.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    q = jnp.array([[1.0, jnp.nan, 0.0], [0.5, 0.5, 0.0]])
+    keep = jnp.array([True, False, True])
+    fns = [
+        jaxdiv.kl_divergence,
+        jaxdiv.cross_entropy,
+        jaxdiv.js_divergence,
+        functools.partial(jaxdiv.renyi_divergence, alpha=2.0),
+        functools.partial(jaxdiv.alpha_divergence, alpha=0.5),
+        jaxdiv.perplexity,
+        lambda x, y, where=None: jaxdiv.losses.kl_divergence(
+            jnp.log(y), x, where=where
+        ),
+    ]
+
+    @jax.jit
+    def run(p, q):
+        return [
+            (f(x, y), f(x, y, where=keep)) for f in fns for x, y in ((p, q), (q, p))
+        ]
+
+    for out, masked in run(p, q):
+        out = np.asarray(out)
+        assert np.isnan(out[0]) and np.isfinite(out[1]), out
+        assert np.all(np.isfinite(np.asarray(masked))), masked
+    # eagerly too (the measures' own code path, not one compiled unit)
+    assert np.isnan(jaxdiv.kl_divergence(p, q)[0])
+    assert np.isnan(jaxdiv.losses.kl_divergence(jnp.log(q), p)[0])
+
+
+def test_integer_input_to_a_measure_suggests_the_integer_label_loss():
+    with pytest.raises(TypeError, match="softmax_cross_entropy_with_integer_labels"):
+        jaxdiv.entropy(jnp.array([0, 1, 2]))

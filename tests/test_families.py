@@ -1001,3 +1001,79 @@ def test_axis_name_under_shard_map(key):
     g = jax.jit(jax.grad(lambda *x: jnp.sum(split(*x))))(*args)
     g_ref = jax.jit(jax.grad(lambda *x: jnp.sum(f(*x))))(*args)
     np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# issue 9: traced orders and extreme masses give finite gradients wherever the
+# value is finite
+
+
+def test_traced_order_gradients_are_finite_at_the_edges():
+    import jaxdiv
+
+    p = jnp.array([[0.3, 0.7, 0.0], [0.5, 0.5, 0.0]])
+    q = jnp.array([[0.2, 0.8, 0.0], [1.0, 0.0, 0.0]])  # row 1: p > 0 = q
+    pad = jnp.array([[True, True, True], [False, False, False]])
+
+    @jax.jit
+    def grads(alpha):
+        # the alpha-gradient with a padding row, and the gradient in p, q
+        # where p > 0 = q below order 1 (the value is finite there)
+        f = jaxdiv.renyi_divergence
+        g_pad = jax.grad(lambda a: jnp.sum(f(p, q, alpha=a, where=pad)))(alpha)
+        g_h = jax.grad(lambda a: jnp.sum(jaxdiv.renyi_entropy(p, alpha=a, where=pad)))(
+            alpha
+        )
+        g_lost = jax.grad(lambda p, q: f(p, q, alpha=0.5 * alpha), (0, 1))(p[1], q[1])
+        return g_pad, g_h, g_lost
+
+    for alpha in (1.0, 2.0):  # orders 1 and 2; the lost row at 0.5 and 1
+        for leaf in jax.tree_util.tree_leaves(grads(jnp.float32(alpha))):
+            assert np.all(np.isfinite(np.asarray(leaf))), (alpha, leaf)
+
+
+def test_f_divergence_total_variation_at_a_large_logit_gap():
+    import jaxdiv
+
+    tv = lambda t: 0.5 * jnp.abs(t - 1.0)  # noqa: E731
+    x, y = jnp.array([100.0, 0.0]), jnp.array([0.0, 100.0])
+    f = jax.jit(
+        jax.value_and_grad(
+            lambda u, v: jaxdiv.f_divergence_from_logits(
+                u, v, f=tv, slope_at_infinity=0.5
+            ),
+            (0, 1),
+        )
+    )
+    value, grads = f(x, y)
+    want = 1.0 - np.exp(-100.0)  # the TV of the two softmaxes, in float64
+    np.testing.assert_allclose(float(value), want, rtol=1e-6)
+    for g in grads:
+        assert np.all(np.isfinite(np.asarray(g)))
+
+
+def test_chi_squared_at_tiny_masses():
+    import jaxdiv
+
+    p = jnp.array([1e-20, 1.0, 3e-20])
+    q = jnp.array([2e-20, 1.0, 1e-20])
+    v, (gp, gq) = jax.value_and_grad(jaxdiv.chi_squared_divergence, (0, 1))(p, q)
+    p64, q64 = np.asarray(p, np.float64), np.asarray(q, np.float64)
+    np.testing.assert_allclose(float(v), np.sum((p64 - q64) ** 2 / q64), rtol=1e-5)
+    np.testing.assert_allclose(gp, 2 * (p64 - q64) / q64, rtol=1e-5)
+    np.testing.assert_allclose(gq, 1 - (p64 / q64) ** 2, rtol=1e-5)
+
+
+def test_bounded_measures_stay_in_range():
+    import jaxdiv
+
+    rng = np.random.default_rng(0)
+    a = (rng.normal(size=(64, 4)) * 30).astype(np.float32)
+    b = -a
+    jsd = jax.jit(lambda a, b: jaxdiv.js_divergence_from_logits(a, b, base=2))(a, b)
+    assert np.all(np.asarray(jsd) <= 1.0)
+    for f in (
+        jaxdiv.total_variation_distance_from_logits,
+        jaxdiv.hellinger_distance_from_logits,
+    ):
+        assert np.all(np.asarray(f(a, b)) <= 1.0)

@@ -1350,3 +1350,119 @@ def test_integer_labels_equal_one_hot_cross_entropy(n, c, seed, smoothing):
         np_log_softmax(x).astype(np.float32), np_log_softmax(x[::-1]).astype(np.float32)
     )
     assert np.all(np.asarray(out) >= 0)
+
+
+# --------------------------------------------------------------------------
+# issue 9: large logits, the CE Hessian, unnormalised log-predictions, names
+
+_CE = L.softmax_cross_entropy_with_integer_labels
+
+
+def _np_ce_shifted(x, y, a=0.0):
+    """float64 ``-sum t log softmax(x)``, formed as (max - x_y) + log sum."""
+    x = np.asarray(x, np.float64)
+    m = np.max(x, -1, keepdims=True)
+    log_s = np.log(np.sum(np.exp(x - m), -1))
+    xy = np.take_along_axis(x, y[..., None], -1)[..., 0]
+    mean = np.mean(x - m, -1)
+    return log_s + (1 - a) * (m[..., 0] - xy) - a * mean
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_integer_label_ce_keeps_the_answer_at_large_logits(scale):
+    rng = np.random.default_rng(0)
+    base = np.array([[1.0, 1.0, 0.0, 0.5], [1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.9, 0.8]])
+    x = (base * scale + rng.normal(size=base.shape)).astype(np.float32)
+    y = np.array([0, 3, 1])
+    f = jax.jit(functools.partial(_CE, label_smoothing=0.1))
+    for a, fn in ((0.0, _CE), (0.1, f)):
+        got = np.asarray(fn(x, y))
+        np.testing.assert_allclose(got, _np_ce_shifted(x, y, a), rtol=1e-5, atol=1e-6)
+    # the gradient is softmax - onehot, from the shifted softmax
+    g = np.asarray(jax.grad(lambda x: jnp.sum(_CE(x, y)))(x))
+    xs = x.astype(np.float64)
+    p = scipy_softmax(xs)
+    np.testing.assert_allclose(g, p - np.eye(4)[y], atol=1e-6)
+    # the issue's examples
+    assert np.isclose(float(_CE(jnp.array([1e30, 1e30]), jnp.array(0))), np.log(2))
+    assert np.isclose(float(_CE(jnp.array([1e4, 1e4]), jnp.array(0))), np.log(2))
+
+
+def scipy_softmax(x):
+    e = np.exp(x - np.max(x, -1, keepdims=True))
+    return e / np.sum(e, -1, keepdims=True)
+
+
+def test_integer_label_ce_hessian_is_diag_p_minus_ppT():
+    # losses from a few nats to past 83 (the fast path's fallback), where
+    # 1 - p_max is below the float epsilon
+    import mpmath as mp
+
+    gaps = [3.0, 20.0, 44.0, 50.0, 60.0, 80.0]
+    x = np.array([[g, 0.0, -1.0] for g in gaps], np.float32)
+    y = np.array([1, 1, 2, 1, 1, 1])
+    hess = jax.jit(jax.vmap(jax.hessian(lambda x, y: _CE(x, y))))(x, y)
+    for row, h in zip(x, np.asarray(hess), strict=True):
+        v = [mp.mpf(float(t)) for t in row]
+        z = sum(mp.exp(t) for t in v)
+        p = [mp.exp(t) / z for t in v]
+        want = np.array(
+            [
+                [
+                    float(
+                        p[i] * (sum(p[k] for k in range(3) if k != i))
+                        if i == j
+                        else -p[i] * p[j]
+                    )
+                    for j in range(3)
+                ]
+                for i in range(3)
+            ]
+        )
+        np.testing.assert_allclose(h, want, rtol=1e-4, atol=1e-37)
+
+
+def test_kl_loss_of_unnormalised_log_predictions_stays_visible():
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(4, 5)).astype(np.float32) * 2 + 1.0  # not log-probs
+    p = probs_like(rng, (4, 5))
+    ref = optax.losses.kl_divergence(logits, p)
+    assert np.any(np.asarray(ref) < -1e-3)
+    assert_close(L.kl_divergence(logits, p), ref)
+    g = jax.jit(jax.grad(lambda lq: jnp.sum(L.kl_divergence(lq, p))))(logits)
+    assert_close(g, -p)  # d/d log q of -sum p log q: training goes on
+    # normalised inputs: rounding-level negatives only, clamped to 0
+    lq = np.asarray(jax.nn.log_softmax(jnp.asarray(p + 1e-7)))
+    out = np.asarray(L.kl_divergence(np.log(p), p))
+    assert np.all((out >= 0) & (out < 1e-6))
+    assert np.all(np.asarray(L.kl_divergence(lq, p)) >= 0)
+    # value checks flag log-predictions that do not normalise
+    for f in (L.kl_divergence, L.kl_divergence_with_log_targets):
+        checked = chex.chexify(jax.jit(f), async_check=False)
+        target = p if f is L.kl_divergence else np.log(p)
+        with jaxdiv.value_checks():
+            with pytest.raises(Exception, match="log_predictions"):
+                checked(logits, target)
+
+
+def test_loss_errors_name_the_public_path():
+    with pytest.raises(ValueError, match=r"jaxdiv\.losses\.kl_divergence:"):
+        L.kl_divergence(jnp.zeros((2, 3)), jnp.zeros((2, 1)))
+    with pytest.raises(TypeError, match=r"jaxdiv\.losses\.masked_mean:"):
+        L.masked_mean(jnp.arange(3))
+    with pytest.raises(
+        TypeError, match=r"jaxdiv\.losses\.softmax_cross_entropy_with_integer_labels:"
+    ):
+        _CE(jnp.zeros((2, 3)), jnp.zeros((2,)))
+    with pytest.raises(ValueError, match=r"jaxdiv\.losses\.distillation_loss:"):
+        L.distillation_loss(jnp.zeros(3), jnp.zeros(3), divergence="kl")
+
+
+def test_smooth_labels_alpha_gradient_ignores_masked_nan():
+    lab = jnp.array([[0.0, 1.0, jnp.nan], [0.5, 0.5, jnp.inf]])
+    keep = jnp.array([True, True, False])
+    g = jax.jit(jax.grad(lambda a: jnp.sum(L.smooth_labels(lab, a, where=keep)[:, 0])))(
+        jnp.float32(0.1)
+    )
+    # d/da of (1 - a) y_0 + a / 2 on the kept entries: sum of (1/2 - y_0)
+    np.testing.assert_allclose(float(g), 0.5 + 0.0, rtol=1e-6)

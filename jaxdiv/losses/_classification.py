@@ -23,6 +23,7 @@ from .._numerics import (
     linear_weighted,
     log_mix,
     log_softmax,
+    propagate_nan,
     safe_log,
     support_of,
     weighted,
@@ -127,7 +128,7 @@ def softmax_cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    name = "softmax_cross_entropy"
+    name = "losses.softmax_cross_entropy"
     axis = static_axis(axis)
     return _softmax_family(logits, labels, where, None, name, axis, axis_name)
 
@@ -173,7 +174,7 @@ def safe_softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> jax.Arra
       >>> jaxdiv.losses.safe_softmax_cross_entropy(logits, labels).round(4).tolist()
       [0.6931, inf]
     """
-    name = "safe_softmax_cross_entropy"
+    name = "losses.safe_softmax_cross_entropy"
     return _softmax_family(logits, labels, None, None, name, -1, None)
 
 
@@ -219,7 +220,7 @@ def poly_loss_cross_entropy(
       Leng et al., `PolyLoss: A Polynomial Expansion Perspective of
       Classification Loss Functions <https://arxiv.org/abs/2204.12511>`_, 2022.
     """
-    name = "poly_loss_cross_entropy"
+    name = "losses.poly_loss_cross_entropy"
     axis = static_axis(axis)
     return _softmax_family(logits, labels, where, epsilon, name, axis, None)
 
@@ -315,7 +316,7 @@ def softmax_cross_entropy_with_integer_labels(
       Chowdhery et al., `PaLM: Scaling Language Modeling with Pathways
       <https://arxiv.org/abs/2204.02311>`_, 2022 (z-loss).
     """
-    name = "softmax_cross_entropy_with_integer_labels"
+    name = "losses.softmax_cross_entropy_with_integer_labels"
     if ignore_index is not None and not isinstance(ignore_index, int):
         raise TypeError(
             f"jaxdiv.{name}: ignore_index must be a Python int or None, got "
@@ -356,7 +357,7 @@ def _integer_labels(
     zloss,
     axis_name,
 ):
-    name = "softmax_cross_entropy_with_integer_labels"
+    name = "losses.softmax_cross_entropy_with_integer_labels"
     logits = _checks.floating(name, "logits", logits)
     labels = _checks.integer(name, "labels", labels)
     if logits.ndim == 0:
@@ -485,7 +486,7 @@ def sigmoid_binary_cross_entropy(
 
 @jitted()
 def _sigmoid_bce(logits, labels, pos_weight):
-    name = "sigmoid_binary_cross_entropy"
+    name = "losses.sigmoid_binary_cross_entropy"
     _, _, two_p, logs_q = _binary_parts(name, logits, labels, pos_weight)
     return _ce(two_p, logs_q, _PAIR)
 
@@ -538,7 +539,7 @@ def sigmoid_focal_loss(
 
 @jitted()
 def _focal(logits, labels, alpha, gamma):
-    name = "sigmoid_focal_loss"
+    name = "losses.sigmoid_focal_loss"
     labels, logits, two_p, logs_q = _binary_parts(name, logits, labels)
     ce = _ce(two_p, logs_q, _PAIR)
     log_p, log_not_p = logs_q[..., 1], logs_q[..., 0]
@@ -579,10 +580,13 @@ def kl_divergence(
     with ``p = targets`` and ``log q = log_predictions``: the measure
     ``jaxdiv.kl_divergence(targets, exp(log_predictions))`` computed without
     leaving log space. ``p_i = 0`` terms are 0 even where
-    ``log q_i = -inf`` (optax: nan); ``p_i > 0 = q_i`` gives ``+inf``; never
-    negative (rounding-level negatives are clamped, so the predictions must
-    be normalised: for unnormalised measures use
-    :func:`generalized_kl_divergence`).
+    ``log q_i = -inf`` (optax: nan); ``p_i > 0 = q_i`` gives ``+inf``; nan
+    in an unmasked entry of either input gives nan. Only rounding-level
+    negatives (within ``32 eps`` of the terms' magnitude) are clamped to 0:
+    log-predictions that do not normalise (raw logits, a common mistake)
+    give the formula's value, negative if it is, as optax does, rather
+    than a silent 0 with zero gradient; :func:`jaxdiv.value_checks` flags
+    them. For unnormalised measures use :func:`generalized_kl_divergence`.
 
     Args:
       log_predictions: log-probabilities ``log q``, shape ``[..., n]``.
@@ -615,15 +619,20 @@ def kl_divergence(
 
 @jitted("axis", "axis_name")
 def _kl_div(log_predictions, targets, where, axis, axis_name):
-    name = "kl_divergence"
+    name = "losses.kl_divergence"
     lp, p, ax, where = _kl_inputs(
         name, log_predictions, targets, axis, where, "targets"
     )
     _checks.probabilities(name, "targets", p, ax, where)
+    if _checks.value_checks_enabled():
+        _checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
     if where is not None:
         p = jnp.where(where, p, 0.0)
         lp = jnp.where(where, lp, 0.0)
-    return _kl(p, safe_log(p), lp, ax, axis_name)
+    p, lp = propagate_nan(p, lp)
+    # rounding-level negatives only are clamped: logits passed for
+    # log-probabilities give a visibly negative value, as in optax
+    return _kl(p, safe_log(p), lp, ax, axis_name, masked=where is not None)
 
 
 def kl_divergence_with_log_targets(
@@ -672,13 +681,14 @@ def kl_divergence_with_log_targets(
 
 @jitted("axis", "axis_name")
 def _kl_log(log_predictions, log_targets, where, axis, axis_name):
-    name = "kl_divergence_with_log_targets"
+    name = "losses.kl_divergence_with_log_targets"
     lp, lt, ax, where = _kl_inputs(
         name, log_predictions, log_targets, axis, where, "log_targets"
     )
     if _checks.value_checks_enabled():
         _checks.no_nan_or_posinf(name, "log_targets", lt, where)
         _checks.probabilities(name, "exp(log_targets)", jnp.exp(lt), ax, where)
+        _checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
     if where is not None:
         lt = jnp.where(where, lt, -jnp.inf)
         lp = jnp.where(where, lp, 0.0)
@@ -733,7 +743,7 @@ def generalized_kl_divergence(
 
 @jitted("axis", "axis_name")
 def _gen_kl(log_predictions, targets, where, axis, axis_name):
-    name = "generalized_kl_divergence"
+    name = "losses.generalized_kl_divergence"
     lp, p, ax, where = _kl_inputs(
         name, log_predictions, targets, axis, where, "targets"
     )

@@ -51,7 +51,12 @@ def distillation_loss(
       teacher_logits: same shape (or exactly the event shape).
       temperature: ``T > 0``.
       divergence: ``"forward_kl"``, ``"reverse_kl"`` or ``"jsd"``.
-      beta: teacher weight of the ``jsd`` mixture, in ``[0, 1]``.
+      beta: teacher weight of the ``jsd`` mixture, in ``[0, 1]``. Named as
+        in GKD (Agarwal et al.) rather than ``weight`` on purpose:
+        ``jaxdiv.js_divergence(p, q, weight=w)`` weighs its *first* argument,
+        and this loss's first argument is the student, so ``beta`` (the
+        teacher's share, ``weight`` of ``js_divergence(teacher, student)``)
+        is not the same number as a ``weight`` here would be.
       axis: class axis (int or tuple).
       where: boolean mask broadcastable to the logits; ``False`` entries
         leave both softmaxes.
@@ -84,7 +89,7 @@ def distillation_loss(
       `On-Policy Distillation of Language Models: Learning from
       Self-Generated Mistakes <https://arxiv.org/abs/2306.13649>`_, 2024.
     """
-    name = "distillation_loss"
+    name = "losses.distillation_loss"
     if divergence not in DIVERGENCES:
         raise ValueError(
             f"jaxdiv.{name}: divergence must be one of {DIVERGENCES}, got "
@@ -108,7 +113,7 @@ def distillation_loss(
 
 @jitted("divergence", "axis", "axis_name")
 def _distill(student, teacher, temperature, beta, where, divergence, axis, axis_name):
-    name = "distillation_loss"
+    name = "losses.distillation_loss"
     s, t = _checks.floatings(name, student_logits=student, teacher_logits=teacher)
     ax = event_axes(name, axis, max(s.ndim, t.ndim))
     s, t, ax = _checks.pair(name, s, t, ax, ("student_logits", "teacher_logits"))
@@ -179,7 +184,7 @@ def kl_penalty(
       Schulman, `Approximating KL Divergence
       <http://joschu.net/blog/kl-approx.html>`_, 2020.
     """
-    name = "kl_penalty"
+    name = "losses.kl_penalty"
     if estimator not in ESTIMATORS:
         raise ValueError(
             f"jaxdiv.{name}: estimator must be one of {ESTIMATORS}, got {estimator!r}."
@@ -189,7 +194,7 @@ def kl_penalty(
 
 @jitted("estimator")
 def _penalty(log_probs, ref_log_probs, estimator):
-    name = "kl_penalty"
+    name = "losses.kl_penalty"
     lp, ref = _checks.floatings(name, log_probs=log_probs, ref_log_probs=ref_log_probs)
     _checks.same_shape(name, log_probs=lp, ref_log_probs=ref)
     _checks.no_nan_or_posinf(name, "log_probs", lp)

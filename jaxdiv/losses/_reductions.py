@@ -55,7 +55,7 @@ def masked_mean(
 
 @jitted("axis_name")
 def _masked_mean(values, where, axis_name):
-    name = "masked_mean"
+    name = "losses.masked_mean"
     values = _checks.floating(name, "values", values)
     where = _checks.mask(name, where, values.shape)
     if where is None:

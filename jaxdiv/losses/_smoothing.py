@@ -66,14 +66,14 @@ def smooth_labels(
     """
     if python_number(alpha) and not 0 <= alpha <= 1:
         raise ValueError(
-            f"jaxdiv.smooth_labels: alpha must lie in [0, 1], got {alpha}."
+            f"jaxdiv.losses.smooth_labels: alpha must lie in [0, 1], got {alpha}."
         )
     return _smooth(labels, alpha, where, static_axis(axis))
 
 
 @jitted("axis")
 def _smooth(labels, alpha, where, axis):
-    name = "smooth_labels"
+    name = "losses.smooth_labels"
     reject_integer(name, "labels", labels, "Convert them with jax.nn.one_hot.")
     labels = _checks.floating(name, "labels", labels)
     ax = event_axes(name, axis, labels.ndim)
@@ -84,5 +84,7 @@ def _smooth(labels, alpha, where, axis):
         k = math.prod(labels.shape[a] for a in ax)
         return (1.0 - alpha) * labels + alpha / k
     k = jnp.sum(where, axis=ax, keepdims=True).astype(labels.dtype)
+    # masked entries hold anything (nan included): out of the gradient too
+    labels = jnp.where(where, labels, 0.0)
     smoothed = (1.0 - alpha) * labels + alpha / jnp.where(k > 0, k, 1.0)
     return jnp.where(where, smoothed, 0.0)
