@@ -12,6 +12,17 @@ the same dtype rules, broadcasting rules and out-of-domain behaviour:
    formula runs, so neither value nor gradient can pick up a nan from them.
 3. :func:`nan_unless`: the result is nan wherever a parameter was outside
    the domain (a negative scale, a non-positive concentration or rate, nan).
+
+Python scalars are accepted wherever a float is expected (``0`` is
+``0.0``, weakly typed as in ``jnp``); integer *arrays* raise ``TypeError``.
+Subnormal scales, rates and concentrations are outside the domain: XLA
+flushes them to 0 on CPU and GPU, so no formula could use them.
+
+The differentiable primitives :func:`log_ratio`, :func:`div` and
+:func:`recip` carry their own derivative rules, written so that no
+intermediate overflows where the derivative itself is finite (``1 / y**2``
+underflows ``y**2`` to 0 for ``y < 1e-19`` in float32; ``(1 / y) / y`` does
+not): the families' gradients stay finite from 1e-30 to 1e30.
 """
 
 from __future__ import annotations
@@ -22,16 +33,26 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks
+from . import _checks, _numerics
 
 Shape = Sequence[int]
+
+
+def python_scalars_as_floats(arrays: dict) -> dict:
+    """Python ``int``/``bool`` scalars become Python floats (weakly typed).
+
+    ``jnp`` treats ``normal.kl_divergence(0, 1, 1, 2)``'s arguments as
+    numbers, not as integer arrays; so do the families. Integer arrays are
+    left alone (and rejected by the floating check).
+    """
+    return {k: float(v) if isinstance(v, int | bool) else v for k, v in arrays.items()}
 
 
 def params(
     name: str, event_ndims: dict[str, int] | None = None, **arrays: ArrayLike
 ) -> list[jax.Array]:
     """Floating parameters of one dtype, batch axes broadcast together."""
-    xs = _checks.floatings(name, **arrays)
+    xs = _checks.floatings(name, **python_scalars_as_floats(arrays))
     return _checks.broadcast_batch(
         name, dict(zip(arrays, xs, strict=True)), event_ndims
     )
@@ -45,7 +66,7 @@ def positive(name: str, **arrays: jax.Array) -> jax.Array:
     _checks.positive(name, **arrays)
     ok = jnp.ones(jnp.shape(next(iter(arrays.values()))), bool)
     for x in arrays.values():
-        ok = ok & (x > 0) & jnp.isfinite(x)
+        ok = ok & (x >= jnp.finfo(x.dtype).tiny) & jnp.isfinite(x)
     return ok
 
 
@@ -92,6 +113,54 @@ def nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
 
 def _expand(ok: jax.Array, x: jax.Array) -> jax.Array:
     return ok.reshape(ok.shape + (1,) * (x.ndim - ok.ndim))
+
+
+# --------------------------------------------------------------------------
+# differentiable primitives whose derivatives never overflow needlessly
+
+
+@jax.custom_jvp
+def log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``log(x / y)`` for positive ``x``, ``y``, to rounding as ``x / y -> 1``.
+
+    The value is :func:`jaxdiv._numerics.log_ratio`'s; the derivative is
+    ``dx / x - dy / y``, finite for every positive normal ``x`` and ``y``
+    (the quotient rule through ``x / y`` overflows ``1 / y**2``).
+    """
+    return _numerics.log_ratio(x, y)
+
+
+@log_ratio.defjvp
+def _log_ratio_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    return log_ratio(x, y), dx / x - dy / y
+
+
+@jax.custom_jvp
+def div(x: jax.Array, y: jax.Array) -> jax.Array:
+    """``x / y`` with the derivative ``(dx - (x / y) dy) / y``: no ``1 / y**2``."""
+    return x / y
+
+
+@div.defjvp
+def _div_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    out = x / y
+    return out, (dx - out * dy) / y
+
+
+@jax.custom_jvp
+def recip(x: jax.Array) -> jax.Array:
+    """``1 / x`` with the derivative ``-(dx / x) / x``: no ``1 / x**2``."""
+    return 1.0 / x
+
+
+@recip.defjvp
+def _recip_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return 1.0 / x, -(dx / x) / x
 
 
 def sample_shape(name: str, shape: int | Shape) -> tuple[int, ...]:

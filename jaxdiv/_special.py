@@ -34,6 +34,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from ._parametric import recip
+
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 # r(x) = sum_k B_2k / (2k (2k - 1) x^(2k - 1)), in powers of 1/x^2 after 1/x
@@ -95,15 +97,18 @@ def stirling_parts(x: jax.Array) -> tuple[jax.Array, jax.Array]:
         use = i < n
         xi = jnp.where(use, x + i, 1.0)
         prod = prod * xi
-        sum_inv = sum_inv + jnp.where(use, 1.0 / xi, 0.0)
+        if i > 0:  # the i = 0 term 1/x joins -1/(2x) below
+            sum_inv = sum_inv + jnp.where(use, 1.0 / xi, 0.0)
     sum_log = jnp.log(prod)
     r_y, s_y = _r(y), _s(y)
     r = _stirling_lead(y) - _stirling_lead(x) + r_y - sum_log
-    s = (jnp.log(x) - jnp.log(y)) - 0.5 * (1.0 / x - 1.0 / y) + s_y + sum_inv
+    # -(1/x - 1/y)/2 + 1/x as one term +1/(2x): for a tiny x its derivative
+    # -1/(2x^2) is the only large one, so an overflow gives -inf, never nan
+    s = (jnp.log(x) - jnp.log(y)) + 0.5 * (recip(x) + 1.0 / y) + s_y + sum_inv
     return jnp.where(shifted, r, r_y), jnp.where(shifted, s, s_y)
 
 
 def entropy_core(x: jax.Array) -> jax.Array:
     r""":math:`\log\Gamma(x) - (x - 1)\psi(x) + x`, accurate for every ``x > 0``."""
     r, s = stirling_parts(x)
-    return _HALF_LOG_2PI + 0.5 * jnp.log(x) + 0.5 - 0.5 / x + r + (x - 1.0) * s
+    return _HALF_LOG_2PI + 0.5 * jnp.log(x) + 0.5 - 0.5 * recip(x) + r + (x - 1.0) * s

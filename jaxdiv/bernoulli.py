@@ -19,9 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._binary import _from_logits, _from_probs
-from ._categorical import _ce, _h, _kl
+from . import _binary, _checks, _parametric
 from ._parametric import Shape
 
 __all__ = [
@@ -35,17 +33,19 @@ __all__ = [
     "sample",
 ]
 
-_PAIR = (-1,)
-
 
 def _probs(name, **arrays):
     xs = _parametric.params(name, **arrays)
-    return [_from_probs(name, k, x, None) for k, x in zip(arrays, xs, strict=True)]
+    for k, x in zip(arrays, xs, strict=True):
+        _checks.unit_interval(name, k, x)
+    return xs
 
 
 def _logits(name, **arrays):
     xs = _parametric.params(name, **arrays)
-    return [_from_logits(name, k, x, None) for k, x in zip(arrays, xs, strict=True)]
+    for k, x in zip(arrays, xs, strict=True):
+        _checks.no_nan_or_posinf(name, k, x, posinf_ok=True)
+    return xs
 
 
 def entropy(probs: ArrayLike) -> jax.Array:
@@ -72,8 +72,8 @@ def entropy(probs: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.1).
     """
-    ((two, logs),) = _probs("bernoulli.entropy", probs=probs)
-    return _h(two, logs, _PAIR)
+    (p,) = _probs("bernoulli.entropy", probs=probs)
+    return _binary._entropy(p)
 
 
 def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -101,10 +101,8 @@ def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.3).
     """
-    (two_p, logs_p), (_, logs_q) = _probs(
-        "bernoulli.kl_divergence", probs_p=probs_p, probs_q=probs_q
-    )
-    return _kl(two_p, logs_p, logs_q, _PAIR)
+    p, q = _probs("bernoulli.kl_divergence", probs_p=probs_p, probs_q=probs_q)
+    return _binary._kl(p, q)
 
 
 def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -132,10 +130,8 @@ def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    (two_p, _), (_, logs_q) = _probs(
-        "bernoulli.cross_entropy", probs_p=probs_p, probs_q=probs_q
-    )
-    return _ce(two_p, logs_q, _PAIR)
+    p, q = _probs("bernoulli.cross_entropy", probs_p=probs_p, probs_q=probs_q)
+    return _binary._cross_entropy(p, q)
 
 
 def entropy_from_logits(logits: ArrayLike) -> jax.Array:
@@ -165,8 +161,8 @@ def entropy_from_logits(logits: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ((two, logs),) = _logits("bernoulli.entropy_from_logits", logits=logits)
-    return _h(two, logs, _PAIR)
+    (logits,) = _logits("bernoulli.entropy_from_logits", logits=logits)
+    return _binary._entropy_logits(logits)
 
 
 def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -195,10 +191,10 @@ def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    (two_p, logs_p), (_, logs_q) = _logits(
+    a, b = _logits(
         "bernoulli.kl_divergence_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return _kl(two_p, logs_p, logs_q, _PAIR)
+    return _binary._kl_logits(a, b)
 
 
 def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -227,10 +223,10 @@ def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    (two_p, _), (_, logs_q) = _logits(
+    a, b = _logits(
         "bernoulli.cross_entropy_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return _ce(two_p, logs_q, _PAIR)
+    return _binary._cross_entropy_logits(a, b)
 
 
 def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
@@ -261,9 +257,13 @@ def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
     (probs,) = _parametric.params(name, probs=probs)
     x = _parametric.values(name, "x", x, probs.dtype)
     x, probs = _parametric.params(name, x=x, probs=probs)
-    _, logs = _from_probs(name, "probs", probs, None)
-    lp = jnp.where(x == 1, logs[..., 1], jnp.where(x == 0, logs[..., 0], -jnp.inf))
-    return jnp.where(jnp.isnan(logs[..., 0] + logs[..., 1]), jnp.nan, lp)
+    _checks.unit_interval(name, "probs", probs)
+    ok = _binary._valid(probs)
+    probs = jnp.where(ok, probs, 0.5)
+    lp = jnp.where(
+        x == 1, _binary._log(probs), jnp.where(x == 0, _binary._log1m(probs), -jnp.inf)
+    )
+    return jnp.where(ok & ~jnp.isnan(x), lp, jnp.nan)
 
 
 def sample(key: ArrayLike, probs: ArrayLike, *, shape: int | Shape = ()) -> jax.Array:
@@ -291,7 +291,7 @@ def sample(key: ArrayLike, probs: ArrayLike, *, shape: int | Shape = ()) -> jax.
     """
     name = "bernoulli.sample"
     (probs,) = _parametric.params(name, probs=probs)
-    _from_probs(name, "probs", probs, None)  # value checks
+    _checks.unit_interval(name, "probs", probs)
     shape = _parametric.sample_shape(name, shape) + probs.shape
     probs = jnp.broadcast_to(jax.lax.stop_gradient(probs), shape)
     x = jax.random.bernoulli(key, probs, shape).astype(probs.dtype)

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import xlog1py, xlogy
 from jax.typing import ArrayLike
 
-from . import _parametric, dirichlet
+from . import _parametric, dirichlet, gamma
 from ._numerics import clamp_nonnegative
 from ._parametric import Shape
 
@@ -191,9 +190,10 @@ def log_prob(
     c1, c0 = _parametric.guard(ok, c1, c0)
     inside = (x >= 0) & (x <= 1)
     xs = jnp.where(inside, x, 0.5)
-    lp = xlogy(c1 - 1.0, xs) + xlog1py(c0 - 1.0, -xs)
+    lp = gamma._xlogx_power(c1 - 1.0, xs) + gamma._xlog1mx_power(c0 - 1.0, xs)
     lp = lp - dirichlet._lbeta(jnp.stack([c1, c0], axis=-1))
-    return _parametric.nan_unless(ok, jnp.where(inside, lp, -jnp.inf))
+    lp = jnp.where(inside, lp, -jnp.inf)
+    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import digamma, gammaln, xlogy
+from jax.scipy.special import digamma, gammaln
 from jax.typing import ArrayLike
 
-from . import _checks, _parametric
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from . import _checks, _parametric, gamma
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, log_ratio
 from ._special import entropy_core, stirling_parts
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
@@ -247,8 +247,9 @@ def log_prob(x: ArrayLike, concentration: ArrayLike) -> jax.Array:
     x, a = _parametric.params(name, {"x": 1, "concentration": 1}, x=x, concentration=a)
     ok = jnp.broadcast_to(ok, a.shape[:-1])
     inside = jnp.all(x >= 0, axis=-1)
-    lp = _sum(xlogy(a - 1.0, jnp.where(x >= 0, x, 1.0))) - _lbeta(a)
-    return _parametric.nan_unless(ok, jnp.where(inside, lp, -jnp.inf))
+    lp = _sum(gamma._xlogx_power(a - 1.0, jnp.where(x >= 0, x, 1.0))) - _lbeta(a)
+    lp = jnp.where(inside, lp, -jnp.inf)
+    return _parametric.nan_unless(ok & ~jnp.any(jnp.isnan(x), -1), lp)
 
 
 def sample(

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, div, log_ratio
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -113,7 +113,7 @@ def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
     ok, (a, b) = _parametric.positive_params(
         "exponential.cross_entropy", rate_p=rate_p, rate_q=rate_q
     )
-    return _parametric.nan_unless(ok, b / a - jnp.log(b))
+    return _parametric.nan_unless(ok, div(b, a) - jnp.log(b))
 
 
 def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
@@ -147,7 +147,7 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
     (rate,) = _parametric.guard(ok, rate)
     inside = x >= 0
     lp = jnp.where(inside, jnp.log(rate) - rate * jnp.where(inside, x, 0.0), -jnp.inf)
-    return _parametric.nan_unless(ok, lp)
+    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.Array:
@@ -176,5 +176,5 @@ def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.A
     ok, (rate,) = _parametric.positive_params(name, rate=rate)
     shape = _parametric.sample_shape(name, shape) + rate.shape
     rate, ok = jnp.broadcast_to(rate, shape), jnp.broadcast_to(ok, shape)
-    x = jax.random.exponential(key, shape, rate.dtype) / rate
+    x = div(jax.random.exponential(key, shape, rate.dtype), rate)
     return jnp.where(ok, x, jnp.nan)

@@ -24,11 +24,33 @@ from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
 from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, div, log_ratio
 from ._special import entropy_core, stirling_parts
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
+
+
+def _at_zero(c):
+    """``lim c log x`` as ``x -> 0``: 0 at ``c = 0``, ``-inf`` above, ``+inf`` below."""
+    return jnp.where(c == 0, 0.0, jnp.where(c > 0, -jnp.inf, jnp.inf))
+
+
+def _xlogx_power(c, x):
+    """``c log x`` for ``x >= 0``, with ``0 log 0 = 0`` and no nan gradient.
+
+    ``xlogy``'s derivative through ``x`` is ``c / x``: ``0 / 0`` at the
+    point ``x = 0`` of a density with exponent ``c = 0`` (concentration 1).
+    At ``x = 0`` the value is the limit and the gradient 0.
+    """
+    zero = x == 0
+    return jnp.where(zero, _at_zero(c), c * jnp.log(jnp.where(zero, 1.0, x)))
+
+
+def _xlog1mx_power(c, x):
+    """``c log(1 - x)`` for ``x <= 1`` (``log1p``), as :func:`_xlogx_power`."""
+    one = x == 1
+    return jnp.where(one, _at_zero(c), c * jnp.log1p(-jnp.where(one, 0.0, x)))
 
 
 def _entropy(a, rate):
@@ -213,9 +235,9 @@ def log_prob(x: ArrayLike, concentration: ArrayLike, rate: ArrayLike) -> jax.Arr
     a, rate = _parametric.guard(ok, a, rate)
     inside = x >= 0
     xs = jnp.where(inside, x, 1.0)
-    lp = jax.scipy.special.xlogy(a - 1.0, xs) - rate * xs
+    lp = _xlogx_power(a - 1.0, xs) - rate * xs
     lp = jnp.where(inside, lp + a * jnp.log(rate) - gammaln(a), -jnp.inf)
-    return _parametric.nan_unless(ok, lp)
+    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(
@@ -255,5 +277,5 @@ def sample(
     )
     shape = _parametric.sample_shape(name, shape) + a.shape
     a, rate, ok = (jnp.broadcast_to(v, shape) for v in (a, rate, ok))
-    x = jax.random.gamma(key, a, shape, a.dtype) / rate
+    x = div(jax.random.gamma(key, a, shape, a.dtype), rate)
     return jnp.where(ok, x, jnp.nan)

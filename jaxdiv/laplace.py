@@ -16,8 +16,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, div, log_ratio
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -117,8 +117,8 @@ def kl_divergence(
     delta = jnp.abs(lp - lq)
     far, delta_n, sp_n = _far(delta, sp)
     # r (e^-u - 1 + u) with u = delta / b_p; far apart: (delta - b_p) / b_q
-    near = jnp.exp(log_r) * expm1mx(-delta_n / sp_n)
-    kl = expm1mx(log_r) + jnp.where(far, (delta - sp) / sq, near)
+    near = jnp.exp(log_r) * expm1mx(-div(delta_n, sp_n))
+    kl = expm1mx(log_r) + jnp.where(far, div(delta - sp, sq), near)
     return _parametric.nan_unless(ok, clamp_nonnegative(kl))
 
 
@@ -159,8 +159,8 @@ def cross_entropy(
     )
     delta = jnp.abs(lp - lq)
     far, delta_n, sp_n = _far(delta, sp)
-    mean_abs = jnp.where(far, delta, delta_n + sp_n * jnp.exp(-delta_n / sp_n))
-    ce = _LOG_2 + jnp.log(sq) + mean_abs / sq
+    mean_abs = jnp.where(far, delta, delta_n + sp_n * jnp.exp(-div(delta_n, sp_n)))
+    ce = _LOG_2 + jnp.log(sq) + div(mean_abs, sq)
     return _parametric.nan_unless(ok, ce)
 
 
@@ -192,7 +192,7 @@ def log_prob(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> jax.Array:
     x, loc, scale = _parametric.params(name, x=x, loc=loc, scale=scale)
     ok = _parametric.positive(name, scale=scale)
     (scale,) = _parametric.guard(ok, scale)
-    lp = -jnp.abs(x - loc) / scale - _LOG_2 - jnp.log(scale)
+    lp = -div(jnp.abs(x - loc), scale) - _LOG_2 - jnp.log(scale)
     return _parametric.nan_unless(ok, lp)
 
 

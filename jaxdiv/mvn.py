@@ -26,8 +26,8 @@ from jax.scipy.linalg import solve_triangular
 from jax.typing import ArrayLike
 
 from . import _checks, _parametric, normal
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, log_ratio
 
 __all__ = [
     "cross_entropy",

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx, log_ratio
-from ._parametric import Shape
+from ._numerics import clamp_nonnegative, expm1mx
+from ._parametric import Shape, div, log_ratio
 
 __all__ = [
     "cross_entropy",
@@ -45,15 +45,15 @@ def _entropy(scale):
 def _kl(loc_p, scale_p, loc_q, scale_q):
     # 1/2 (r^2 - 1 - log r^2) + 1/2 ((mu_p - mu_q) / sigma_q)^2, r = sigma_p / sigma_q
     t = 2.0 * log_ratio(scale_p, scale_q)
-    return 0.5 * expm1mx(t) + 0.5 * jnp.square((loc_p - loc_q) / scale_q)
+    return 0.5 * expm1mx(t) + 0.5 * jnp.square(div(loc_p - loc_q, scale_q))
 
 
 def _ce(loc_p, scale_p, loc_q, scale_q):
     return (
         0.5 * _LOG_2PI
         + jnp.log(scale_q)
-        + 0.5 * jnp.square(scale_p / scale_q)
-        + 0.5 * jnp.square((loc_p - loc_q) / scale_q)
+        + 0.5 * jnp.square(div(scale_p, scale_q))
+        + 0.5 * jnp.square(div(loc_p - loc_q, scale_q))
     )
 
 
@@ -250,7 +250,7 @@ def log_prob(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> jax.Array:
     x, loc, scale = _parametric.params(name, x=x, loc=loc, scale=scale)
     ok = _parametric.positive(name, scale=scale)
     (scale,) = _parametric.guard(ok, scale)
-    z = (x - loc) / scale
+    z = div(x - loc, scale)
     return _parametric.nan_unless(
         ok, -0.5 * (jnp.square(z) + _LOG_2PI) - jnp.log(scale)
     )

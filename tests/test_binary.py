@@ -346,3 +346,186 @@ def test_shapes_must_match_exactly():
             jax.jit(f)(p, q)
     with pytest.raises(TypeError, match=r"jaxdiv\.binary_entropy: p must be a float"):
         jaxdiv.binary_entropy(jnp.array([0, 1]))
+
+
+# --------------------------------------------------------------------------
+# accuracy against 60-digit mpmath: tiny probabilities, near pairs, the
+# complements, and the probability and logits forms alike (issue 9, item 5)
+
+mpmath = pytest.importorskip("mpmath")
+M = mpmath.mpf
+
+
+def _sweep(dtype):
+    """(p, q): tiny p, p near 1, random; q at relative distances 1e-1..1e-6."""
+    rng = np.random.default_rng(10)
+    lo = 30 if dtype == np.float32 else 250
+    p = np.concatenate([10.0 ** -rng.uniform(0, lo, 16), rng.uniform(0, 1, 8)])
+    p = np.concatenate([p, 1 - p[16:] * 1e-3, [0.0, 1.0, 0.5]]).astype(dtype)
+    qs = [
+        np.clip(p * (1 + d * rng.choice([-1, 1], p.size)), 0, 1)
+        for d in (1e-1, 1e-3, 1e-6)
+    ]
+    qs.append(rng.uniform(0, 1, p.size))
+    qs.append(np.clip(1 - (1 - p.astype(np.float64)) * (1 + 1e-3), 0, 1))
+    return np.tile(p, len(qs)), np.concatenate(qs).astype(dtype)
+
+
+def _xl(w, log):  # w * log with 0 * anything = 0
+    return M(0) if w == 0 else w * log
+
+
+def _ref_probs(name, p, q):
+    """h, CE, KL at 60 digits; the complements through log1p of exact inputs."""
+    with mpmath.workdps(60):
+        p, q = M(float(p)), M(float(q))
+        lq = mpmath.log(q) if q > 0 else -mpmath.inf
+        lcq = mpmath.log1p(-q) if q < 1 else -mpmath.inf
+        if name == "entropy":
+            lp = mpmath.log(p) if p > 0 else 0
+            return float(-_xl(p, lp) - _xl(1 - p, mpmath.log1p(-p) if p < 1 else 0))
+        if name == "cross_entropy":
+            return float(-_xl(p, lq) - _xl(1 - p, lcq))
+        if (q == 0 < p) or (p < 1 == q):
+            return np.inf
+        t1 = mpmath.log(p / q) if p > 0 else 0
+        t0 = mpmath.log1p((q - p) / (1 - q)) if p < 1 else 0
+        return float(_xl(p, t1) + _xl(1 - p, t0))
+
+
+def _ref_logits(name, a, b):
+    with mpmath.workdps(400):  # sigmoid(-60) next to 1 needs the digits
+
+        def log_sigmoid(x):
+            x = M(float(x))
+            return (
+                -mpmath.log1p(mpmath.exp(-x))
+                if mpmath.isfinite(x)
+                else (M(0) if x > 0 else -mpmath.inf)
+            )
+
+        la1, la0, lb1, lb0 = (log_sigmoid(x) for x in (a, -a, b, -b))
+        pa1, pa0 = mpmath.exp(la1), mpmath.exp(la0)
+        if name == "entropy":
+            return float(-_xl(pa1, la1) - _xl(pa0, la0))
+        if name == "cross_entropy":
+            return float(-_xl(pa1, lb1) - _xl(pa0, lb0))
+        return float(_xl(pa1, la1 - lb1) + _xl(pa0, la0 - lb0))
+
+
+def _assert_relative(out, expected, dtype, rtol):
+    out, expected = np.asarray(out, np.float64), np.asarray(expected, np.float64)
+    inf = ~np.isfinite(expected)
+    np.testing.assert_array_equal(out[inf], expected[inf])
+    # results near the bottom of the normal range underflow: a floor there
+    floor = np.finfo(dtype).tiny / np.finfo(dtype).eps
+    err = np.abs(out[~inf] - expected[~inf]) / np.maximum(np.abs(expected[~inf]), floor)
+    assert err.max() <= rtol, (err.max(), np.argmax(err))
+
+
+_BERNOULLI = {
+    "entropy": jaxdiv.bernoulli.entropy,
+    "cross_entropy": jaxdiv.bernoulli.cross_entropy,
+    "kl_divergence": jaxdiv.bernoulli.kl_divergence,
+}
+_BERNOULLI_LOGITS = {
+    "entropy": jaxdiv.bernoulli.entropy_from_logits,
+    "cross_entropy": jaxdiv.bernoulli.cross_entropy_from_logits,
+    "kl_divergence": jaxdiv.bernoulli.kl_divergence_from_logits,
+}
+_MP_RTOL = {np.float32: 1e-6, np.float64: 2e-14}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probability_forms_match_mpmath_at_tiny_and_near(dtype):
+    """``log(1 - p)`` never from a rounded ``1 - p``; near pairs do not cancel."""
+    with x64(dtype):
+        p, q = _sweep(dtype)
+        for name in NAMES:
+            f, n = PROB[name]
+            args = (p, q)[:n]
+            expected = [_ref_probs(name, a, b) for a, b in zip(p, q, strict=True)]
+            jitted = jax.jit(f)(*args)  # eager = jit: test_probabilities
+            assert jitted.dtype == dtype
+            _assert_relative(jitted, expected, dtype, _MP_RTOL[dtype])
+            g = _BERNOULLI[name]
+            _assert_relative(jax.jit(g)(*args), expected, dtype, _MP_RTOL[dtype])
+    # the reproducers of the issue, float64
+    with jax.enable_x64(True):
+        out = jaxdiv.binary_kl_divergence(
+            1.7833924223587587e-11, 1.7851758147811174e-11
+        )
+        np.testing.assert_allclose(out, 8.911021925461784e-18, rtol=1e-13)
+        x = 2.0466760523418106e-12
+        np.testing.assert_allclose(
+            jaxdiv.binary_entropy(x), _ref_probs("entropy", x, x), rtol=1e-14
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logits_forms_match_mpmath_for_near_pairs(dtype):
+    """Near logits: KL's leading terms cancel analytically (log1p(s expm1(d)))."""
+    with x64(dtype):
+        rng = np.random.default_rng(11)
+        a = np.concatenate([rng.normal(scale=8, size=12), [30, -30, 60, -60, 0, 1e30]])
+        b = np.concatenate(
+            [a[:12] + 1e-2, a[:6] - 1e-4, [30.01, -29.99, 60.1, -60.1, 0.0, 1e30]]
+        )
+        a = np.concatenate([a[:12], a[:6], a[12:]]).astype(dtype)
+        b = b.astype(dtype)
+        a[6:12], b[6:12] = rng.normal(scale=3, size=6), rng.normal(scale=3, size=6)
+        for name in NAMES:
+            f, n = LOGITS[name]
+            args = (a, b)[:n]
+            expected = [_ref_logits(name, x, y) for x, y in zip(a, b, strict=True)]
+            rtol = {np.float32: 1e-5, np.float64: 1e-13}[dtype]
+            _assert_relative(jax.jit(f)(*args), expected, dtype, rtol)
+            _assert_relative(_BERNOULLI_LOGITS[name](*args), expected, dtype, rtol)
+
+
+def test_kl_gradients_match_mpmath_at_tiny_and_near():
+    """dD/dp = log(p/q) - log((1-p)/(1-q)), dD/dq = (q - p) / (q (1 - q))."""
+    for dtype in (np.float32, np.float64):
+        with x64(dtype):
+            p, q = _sweep(dtype)
+            keep = (p > 0) & (p < 1) & (q > 0) & (q < 1)
+            p, q = p[keep], q[keep]
+            loss = lambda p, q: jnp.sum(jaxdiv.binary_kl_divergence(p, q))  # noqa: E731
+            gp, gq = jax.jit(jax.grad(loss, (0, 1)))(p, q)
+            with mpmath.workdps(60):
+                rp, rq = [], []
+                for x, y in zip(p, q, strict=True):
+                    x, y = M(float(x)), M(float(y))
+                    rp.append(
+                        float(mpmath.log(x / y) - mpmath.log1p((y - x) / (1 - y)))
+                    )
+                    rq.append(float((y - x) / (y * (1 - y))))
+            rtol = {np.float32: 1e-5, np.float64: 1e-13}[dtype]
+            _assert_relative(gp, rp, dtype, rtol)
+            _assert_relative(gq, rq, dtype, rtol)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32])
+def test_out_of_domain_probabilities_give_nan(dtype):
+    p = jnp.asarray([-0.25, 1.25, jnp.nan, 0.3, 0.3, 0.3], dtype)
+    q = jnp.asarray([0.5, 0.5, 0.5, -0.1, 1.1, 0.4], dtype)
+    for name in NAMES:
+        f, n = PROB[name]
+        for h in (f, jax.jit(f), _BERNOULLI[name]):
+            out = np.asarray(h(*(p, q)[:n]))
+            bad = [0, 1, 2, 3, 4] if n == 2 else [0, 1, 2]
+            assert np.isnan(out[bad]).all(), (name, out)
+            assert np.isfinite(np.delete(out, bad)).all()
+    assert np.isnan(jaxdiv.bernoulli.cross_entropy(-0.25, 0.5))
+    assert np.isnan(jaxdiv.bernoulli.log_prob(1, 1.5))
+    assert np.isnan(jaxdiv.bernoulli.log_prob(jnp.nan, 0.5))
+
+
+def test_python_scalars_are_floats():
+    np.testing.assert_allclose(
+        jaxdiv.binary_kl_divergence(0, 0.5), np.log(2), rtol=1e-6
+    )
+    np.testing.assert_allclose(jaxdiv.bernoulli.entropy(1), 0.0)
+    np.testing.assert_allclose(jaxdiv.bernoulli.kl_divergence_from_logits(0, 0), 0.0)
+    with pytest.raises(TypeError, match=r"jaxdiv\.bernoulli\.entropy: probs"):
+        jaxdiv.bernoulli.entropy(jnp.array([0, 1]))

@@ -658,3 +658,75 @@ def test_samplers_shapes_and_keys():
     b = bernoulli.sample(key, jnp.array([0.0, 1.0]), shape=7)
     np.testing.assert_array_equal(b, np.tile([0.0, 1.0], (7, 1)))
     assert np.isnan(normal.sample(key, 0.0, -1.0))
+
+
+# --------------------------------------------------------------------------
+# issue 9: nan in log_prob, gradients at extreme scales, Python scalars
+
+
+def test_log_prob_of_nan_is_nan_and_x0_gradients_are_finite():
+    from jaxdiv import beta, dirichlet, exponential, gamma
+
+    assert np.isnan(gamma.log_prob(jnp.nan, 2.0, 1.0))
+    assert np.isnan(beta.log_prob(jnp.nan, 2.0, 2.0))
+    assert np.isnan(exponential.log_prob(jnp.nan, 1.0))
+    assert np.isnan(
+        dirichlet.log_prob(jnp.array([jnp.nan, 0.5]), jnp.array([2.0, 2.0]))
+    )
+    # concentration 1 at x = 0: the density is finite there, so is the gradient
+    for g in (
+        jax.grad(gamma.log_prob, (0, 1, 2))(0.0, 1.0, 2.0),
+        jax.grad(beta.log_prob, (0, 1, 2))(0.0, 1.0, 2.0),
+        jax.grad(beta.log_prob, (0, 1, 2))(1.0, 2.0, 1.0),
+        jax.grad(dirichlet.log_prob, (0, 1))(jnp.array([0.0, 1.0]), jnp.ones(2)),
+    ):
+        assert all(np.isfinite(np.asarray(x)).all() for x in g)
+    np.testing.assert_allclose(gamma.log_prob(0.0, 1.0, 2.0), np.log(2.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-19, 1e-30, 1e30])
+def test_location_scale_gradients_at_extreme_scales(scale):
+    """KL is scale invariant: its gradient in the scales is g(1) / scale."""
+    from jaxdiv import exponential, laplace, normal
+
+    cases = [
+        (normal.kl_divergence, (0.0, 1.0, 0.0, 1.0), (1, 3)),
+        (normal.kl_divergence, (0.0, 1.0, 0.5, 2.0), (1, 3)),
+        (laplace.kl_divergence, (0.0, 1.0, 0.5, 2.0), (1, 3)),
+        (exponential.kl_divergence, (1.0, 2.0), (0, 1)),
+    ]
+    for f, args, scales in cases:
+        rate = f is exponential.kl_divergence  # rates scale as 1 / scale
+        factor = scale if rate else 1.0 / scale
+        g1 = jax.grad(f, scales)(*args)
+        scaled = [a / scale if rate else a * scale for a in args]
+        gs = jax.jit(jax.grad(f, scales))(*scaled)
+        for a, b in zip(g1, gs, strict=True):
+            assert np.isfinite(b)
+            np.testing.assert_allclose(b, a * factor, rtol=1e-4, atol=1e-6 * factor)
+
+
+def test_python_scalars_are_floats_and_errors_name_the_path():
+    from jaxdiv import normal
+
+    np.testing.assert_allclose(normal.kl_divergence(0, 1, 1, 2), 0.4431472, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"jaxdiv\.normal\.kl_divergence: loc_p"):
+        normal.kl_divergence(jnp.array([0]), 1.0, 1.0, 2.0)
+
+
+def test_poisson_entropy_matches_mpmath():
+    mpmath = pytest.importorskip("mpmath")
+    rates = np.array([0.01, 1.0, 3.7, 10.0, 15.9, 16.0, 50.0, 1e4], np.float32)
+
+    def h(lam):
+        lam = mpmath.mpf(float(lam))
+        total = mpmath.mpf(0)
+        for k in range(int(lam + 40 * mpmath.sqrt(lam) + 60)):
+            lp = k * mpmath.log(lam) - lam - mpmath.loggamma(k + 1)
+            total -= mpmath.exp(lp) * lp
+        return float(total)
+
+    with mpmath.workdps(30):
+        expected = [h(r) for r in rates]
+    out = jax.jit(jaxdiv.poisson.entropy)(rates)
+    np.testing.assert_allclose(out, expected, rtol=4 * np.finfo(np.float32).eps)
