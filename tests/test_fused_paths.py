@@ -239,8 +239,9 @@ def test_large_logits_cross_entropy_and_log_probs(scale, plan):
     p = np.exp(lp)
     g = p - np.eye(3)[y]  # d sum CE / d logits
     budget = PLANS[plan]
-    f = functools.partial(fused.linear_cross_entropy, reduction="sum", memory_budget=budget,
-                          chunk_size=2)  # fmt: skip
+    f = functools.partial(
+        fused.linear_cross_entropy, reduction="sum", memory_budget=budget, chunk_size=2
+    )
     v, (gw, gb) = jax.jit(jax.value_and_grad(lambda w, b: f(h, w, y, bias=b), (0, 1)))(
         w, b
     )
@@ -303,8 +304,10 @@ def test_gradient_temporaries_do_not_grow_with_v_beyond_the_gradient():
     y = jnp.zeros((n,), jnp.int32)
     for v in (1024, 8192):
         h, w = jnp.zeros((n, d)), jnp.zeros((d, v))
-        f = functools.partial(fused.linear_cross_entropy, chunk_size=256, token_chunk_size=64,
-                              memory_budget=1)  # fmt: skip
+        f = functools.partial(
+            fused.linear_cross_entropy, chunk_size=256, token_chunk_size=64,
+            memory_budget=1,
+        )  # fmt: skip
         g = jax.grad(lambda h, w, f=f: f(h, w, y), (0, 1))
         sizes.append(temp_bytes(g, h, w))
     # at most the growth of d_weight itself ([D, V]); measured: none in float32,
