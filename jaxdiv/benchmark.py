@@ -26,6 +26,16 @@ mean loss):
                   both matmuls followed by the dense loss; gradients for the
                   student's hidden states and weight.
 ``linear_distill_jsd`` the same with the generalised JSD.
+``linear_log_probs`` ``jaxdiv.fused.linear_log_probs`` with ``return_entropy``
+                  (a random per-token cotangent for each output) vs
+                  ``log_softmax(h @ w)`` + gather + entropy.
+``linear_log_probs_fwd`` the same, forward only (old policy, reference model).
+
+For the fused cases each row also gives the plan the planner chose
+(:mod:`jaxdiv.fused.plan`) and the temporary memory of the value-only
+program. ``--shape`` picks a preset (N, D, V, dtype) of the issue's table;
+``--memory-only`` compiles without running (cheap at any size);
+``--plan`` forces a plan through ``memory_budget``.
 """
 
 from __future__ import annotations
@@ -63,7 +73,27 @@ PEAK_TFLOPS: dict[str, dict[str, float]] = {
     "TPU v5p": {"bfloat16": 459.0, "float32": 459.0},
 }
 
-CASES = ("ce", "ce_naive", "kl", "linear_ce", "linear_distill", "linear_distill_jsd")
+CASES = (
+    "ce",
+    "ce_naive",
+    "kl",
+    "linear_ce",
+    "linear_distill",
+    "linear_distill_jsd",
+    "linear_log_probs",
+    "linear_log_probs_fwd",
+)
+
+# name: (N, D, V, dtype)
+SHAPES: dict[str, tuple[int, int, int, str]] = {
+    "default": (4096, 512, 32768, "float32"),
+    "n8192-d2048-v131072": (8192, 2048, 131072, "bfloat16"),
+    "gemma2-2b": (8192, 2304, 256000, "bfloat16"),
+    "n32768-d4096-v131072": (32768, 4096, 131072, "bfloat16"),
+    "n2048-d128-v32768": (2048, 128, 32768, "float32"),
+    "n2048-d2048-v131072": (2048, 2048, 131072, "bfloat16"),
+}
+PLAN_BUDGETS = {"auto": None, "in_forward": 2**62, "vocab_outer": 1}
 
 
 @dataclass
@@ -81,6 +111,8 @@ class Row:
     memory_ratio: float
     jaxdiv_roofline: float | None = None
     baseline_roofline: float | None = None
+    plan: str = ""
+    value_only_temp_mib: float | None = None
 
 
 def peak_tflops(device, dtype: str, override: float | None) -> float | None:
@@ -185,6 +217,32 @@ def _linear_case(name: str, n: int, d: int, v: int, dtype, rng, chunks):
             jax.value_and_grad(base, (0, 1)),
             (h, w, y),
             3 * 2.0 * n * d * v,
+            ours,
+        )
+    if name.startswith("linear_log_probs"):
+        y = jnp.asarray(rng.integers(0, v, n), jnp.int32)
+        c1 = jnp.asarray(rng.normal(size=n), jnp.float32)
+        c2 = jnp.asarray(rng.normal(size=n), jnp.float32)
+
+        def ours(h, w, y):
+            lp, ent = fused.linear_log_probs(h, w, y, return_entropy=True, **chunks)
+            return jnp.sum(lp * c1) + jnp.sum(ent * c2)
+
+        def base(h, w, y):
+            logits = jnp.dot(h, w, preferred_element_type=jnp.float32)
+            logp = jax.nn.log_softmax(logits)
+            lp = jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+            ent = -jnp.sum(jnp.exp(logp) * logp, axis=-1)
+            return jnp.sum(lp * c1) + jnp.sum(ent * c2)
+
+        if name.endswith("_fwd"):
+            return ours, base, (h, w, y), 2.0 * n * d * v, None
+        return (
+            jax.value_and_grad(ours, (0, 1)),
+            jax.value_and_grad(base, (0, 1)),
+            (h, w, y),
+            3 * 2.0 * n * d * v,
+            ours,
         )
     ht = jnp.asarray(rng.normal(size=(n, d)), dtype)
     wt = jnp.asarray(rng.normal(size=(d, v)) * scale, dtype)
@@ -213,17 +271,43 @@ def _linear_case(name: str, n: int, d: int, v: int, dtype, rng, chunks):
         jax.value_and_grad(base, (0, 1)),
         (h, w, ht, wt),
         4 * 2.0 * n * d * v,
+        ours,
     )
 
 
-def run_case(name, n, d, v, dtype, repeats, peak, chunks, seed=0) -> Row:
+def _plan_of(name, n, d, v, dtype, chunks) -> str:
+    from jaxdiv.fused import plan
+
+    p = plan.make_plan(
+        n=n,
+        d=2 * d if name.startswith("linear_distill") else d,
+        v=v,
+        weight_itemsize=jnp.dtype(dtype).itemsize,
+        chunk_size=chunks.get("chunk_size"),
+        token_chunk_size=chunks.get("token_chunk_size"),
+        memory_budget=chunks.get("memory_budget"),
+    )
+    return p.describe()
+
+
+def run_case(
+    name, n, d, v, dtype, repeats, peak, chunks, seed=0, memory_only=False
+) -> Row:
     rng = np.random.default_rng(seed)
+    plan = value_mib = None
     if name.startswith("linear"):
-        ours, base, args, flops = _linear_case(name, n, d, v, dtype, rng, chunks)
+        case = _linear_case(name, n, d, v, dtype, rng, chunks)
+        ours, base, args, flops, value_fn = case
+        plan = _plan_of(name, n, d, v, dtype, chunks)
+        if value_fn is not None:
+            value_mib = temp_bytes(value_fn, *args) / 2**20
     else:
         ours, base, args, flops = _logits_case(name, n, v, dtype, rng)
     mem_a, mem_b = temp_bytes(ours, *args), temp_bytes(base, *args)
-    ta, tb = alternate(ours, base, args, repeats)
+    if memory_only:
+        ta = tb = float("nan")
+    else:
+        ta, tb = alternate(ours, base, args, repeats)
     roof_a = roof_b = None
     if flops is not None and peak:
         roof_a, roof_b = flops / ta / (peak * 1e12), flops / tb / (peak * 1e12)
@@ -242,6 +326,8 @@ def run_case(name, n, d, v, dtype, repeats, peak, chunks, seed=0) -> Row:
         memory_ratio=mem_b / mem_a if mem_a > 0 else float("inf"),
         jaxdiv_roofline=roof_a,
         baseline_roofline=roof_b,
+        plan=plan or "",
+        value_only_temp_mib=value_mib,
     )
 
 
@@ -254,6 +340,12 @@ def _format(row: Row) -> str:
         f"jaxdiv {row.jaxdiv_ms:9.1f} ms  baseline {row.baseline_ms:9.1f} ms  "
         f"ratio {row.ratio:5.2f}  temp {row.jaxdiv_temp_mib:8.1f} MiB vs "
         f"{row.baseline_temp_mib:8.1f} MiB ({row.memory_ratio:5.1f}x less){roof}"
+        + (
+            ""
+            if row.value_only_temp_mib is None
+            else f"  value-only {row.value_only_temp_mib:.1f} MiB"
+        )
+        + (f"  plan {row.plan}" if row.plan else "")
     )
 
 
@@ -270,10 +362,25 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(
         prog="python -m jaxdiv.benchmark", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--n", type=int, default=4096, help="tokens (rows)")
-    parser.add_argument("--d", type=int, default=512, help="hidden size")
     parser.add_argument(
-        "--v", type=int, nargs="+", default=[1024, 32768], help="vocabulary sizes"
+        "--shape",
+        choices=sorted(SHAPES),
+        default=None,
+        help="preset N, D, V, dtype (explicit --n/--d/--v/--dtype override it)",
+    )
+    parser.add_argument("--n", type=int, default=None, help="tokens (rows)")
+    parser.add_argument("--d", type=int, default=None, help="hidden size")
+    parser.add_argument("--v", type=int, nargs="+", default=None, help="vocabularies")
+    parser.add_argument(
+        "--plan",
+        choices=sorted(PLAN_BUDGETS),
+        default="auto",
+        help="force the fused losses' plan (through memory_budget)",
+    )
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="compile and report memory only, no timing",
     )
     parser.add_argument(
         "--cases",
@@ -286,8 +393,8 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per side")
     parser.add_argument(
         "--dtype",
-        default="float32",
-        choices=("float32", "bfloat16"),
+        default=None,
+        choices=("float32", "bfloat16", "float16"),
         help="dtype of logits / hidden states and weights",
     )
     parser.add_argument(
@@ -310,11 +417,25 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead")
     args = parser.parse_args(argv)
+    if args.shape is not None:
+        n0, d0, v0, dt0 = SHAPES[args.shape]
+        args.n = n0 if args.n is None else args.n
+        args.d = d0 if args.d is None else args.d
+        args.v = [v0] if args.v is None else args.v
+        args.dtype = dt0 if args.dtype is None else args.dtype
+    args.n = 4096 if args.n is None else args.n
+    args.d = 512 if args.d is None else args.d
+    args.v = [1024, 32768] if args.v is None else args.v
+    args.dtype = "float32" if args.dtype is None else args.dtype
 
     device = jax.devices()[0]
     dtype = jnp.dtype(args.dtype)
     peak = peak_tflops(device, args.dtype, args.peak_tflops)
-    chunks = {"chunk_size": args.chunk_size, "token_chunk_size": args.token_chunk_size}
+    chunks = {
+        "chunk_size": args.chunk_size,
+        "token_chunk_size": args.token_chunk_size,
+        "memory_budget": PLAN_BUDGETS[args.plan],
+    }
     header = (
         f"device: {device.platform} {device.device_kind} (x{jax.device_count()}), "
         f"jax {jax.__version__}, optax {optax.__version__}, jaxdiv "
@@ -325,7 +446,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     rows = []
     for v in args.v:
         for case in args.cases:
-            row = run_case(case, args.n, args.d, v, dtype, args.repeats, peak, chunks)
+            row = run_case(
+                case, args.n, args.d, v, dtype, args.repeats, peak, chunks,
+                memory_only=args.memory_only,
+            )  # fmt: skip
             rows.append(row)
             if not args.json:
                 print(_format(row), flush=True)

@@ -442,7 +442,8 @@ def test_value_checks_catch_out_of_range_labels():
         jax.jit(lambda h, w, y: fused.linear_cross_entropy(h, w, y)),
         async_check=False,
     )
-    with pytest.raises(Exception, match="jaxdiv.linear_cross_entropy: integer labels"):
+    msg = "jaxdiv.fused.linear_cross_entropy: integer labels"
+    with pytest.raises(Exception, match=msg):
         with jaxdiv.value_checks():
             f(h, w, y)
     y[3] = -100  # ignored labels are fine
@@ -482,7 +483,7 @@ def test_linear_cross_entropy_errors(kwargs, error, match):
     for k in list(args):
         if k in kwargs:
             args[k] = kwargs.pop(k)
-    with pytest.raises(error, match="^jaxdiv.linear_cross_entropy: .*" + match):
+    with pytest.raises(error, match="^jaxdiv.fused.linear_cross_entropy: .*" + match):
         fused.linear_cross_entropy(
             args["hidden"], args["weight"], args["labels"], **kwargs
         )
@@ -687,7 +688,8 @@ def test_linear_distillation_errors(kwargs, error, match):
     for k in list(args):
         if k in kwargs:
             args[k] = kwargs.pop(k)
-    with pytest.raises(error, match="^jaxdiv.linear_distillation_loss: .*" + match):
+    prefix = "^jaxdiv.fused.linear_distillation_loss: .*"
+    with pytest.raises(error, match=prefix + match):
         fused.linear_distillation_loss(*args.values(), **kwargs)
 
 
@@ -702,3 +704,15 @@ def test_benchmark_runs_and_reports(capsys):
     assert row.jaxdiv_roofline is None  # CPU: no peak known
     assert "linear_ce" in benchmark._format(row)
     assert benchmark.peak_tflops(jax.devices()[0], "float32", 7.0) == 7.0
+
+
+def test_benchmark_log_probs_rows_memory_only_and_plan():
+    from jaxdiv import benchmark
+
+    argv = (
+        "--n 16 --d 8 --v 24 --cases linear_log_probs --memory-only --plan vocab_outer"
+    )
+    (row,) = benchmark.main(argv.split())
+    assert row.plan.startswith("vocab_outer") and row.jaxdiv_temp_mib > 0
+    assert row.value_only_temp_mib is not None and np.isnan(row.jaxdiv_ms)
+    assert set(benchmark.SHAPES) >= {"default", "gemma2-2b", "n8192-d2048-v131072"}
