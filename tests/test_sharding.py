@@ -225,3 +225,37 @@ def test_data_and_vocab_parallel_on_a_2d_mesh():
     )
     parts = jax.jit(jax.value_and_grad(split, (0, 1, 2)))(h, w, b, y, where)
     assert_tree_close(parts, whole)
+
+
+@pytest.mark.parametrize("budget", [None, 1])  # "in_forward", "vocab_outer"
+def test_linear_log_probs_vocab_and_token_parallel(budget):
+    """Per-token log-probabilities and entropies on a 2 x 4 (tokens x
+    vocabulary) mesh, values and gradients for random cotangents."""
+    h, w, b, y, where = ce_data(5)
+    y = np.where(y < 0, 0, y)
+    rng = np.random.default_rng(5)
+    c1, c2 = rng.normal(size=(2, N)).astype(np.float32)
+
+    def loss(h, w, b, c1, c2, y, where, axis_name=None, token_axis_name=None):
+        lp, ent = fused.linear_log_probs(
+            h, w, y, bias=b, where=where, temperature=0.8, logit_softcap=4.0,
+            return_entropy=True, chunk_size=5, token_chunk_size=3,
+            memory_budget=budget, axis_name=axis_name,
+            token_axis_name=token_axis_name,
+        )  # fmt: skip
+        total = jnp.sum(lp * c1) + jnp.sum(ent * c2)
+        if token_axis_name is not None:
+            total = jax.lax.psum(total, token_axis_name)
+        return total
+
+    whole = jax.jit(jax.value_and_grad(loss, (0, 1, 2)))(h, w, b, c1, c2, y, where)
+    mesh = Mesh(np.array(jax.devices()).reshape(2, 4), ("d", "v"))
+    tok = P("d")
+    split = jax.shard_map(
+        functools.partial(loss, axis_name="v", token_axis_name="d"),
+        mesh=mesh,
+        in_specs=(P("d", None), P(None, "v"), P("v"), tok, tok, tok, tok),
+        out_specs=P(),
+    )
+    parts = jax.jit(jax.value_and_grad(split, (0, 1, 2)))(h, w, b, c1, c2, y, where)
+    assert_tree_close(parts, whole)
