@@ -36,7 +36,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _checks, _parametric
-from ._numerics import clamp_nonnegative, expm1mx, in_base, weighted
+from ._numerics import clamp_nonnegative, expm1mx, in_base, safe_log, weighted
 
 # --------------------------------------------------------------------------
 # the formulas, once, elementwise; jaxdiv.bernoulli reuses them
@@ -413,3 +413,28 @@ def binary_kl_divergence_from_logits(
     args = {"p_logits": p_logits, "q_logits": q_logits}
     (a, b), where = _inputs(name, args, where, 0.0)
     return _reduce(name, _kl_logits(a, b), axis, where, base)
+
+
+# --------------------------------------------------------------------------
+# Two-category pairs for the sigmoid losses (jaxdiv.losses), which compute
+# the Bernoulli cross-entropy as a two-class one on a trailing axis.
+
+
+def _from_probs(name, argname, p, where):
+    """``(stack([1 - p, p]), log of it)``, checked to lie in ``[0, 1]``."""
+    _checks.unit_interval(name, argname, p, where)
+    two = jnp.stack([1.0 - p, p], axis=-1)
+    if where is not None:
+        two = jnp.where(where[..., None], two, 0.0)
+    return two, safe_log(two)
+
+
+def _from_logits(name, argname, logits, where):
+    """``(probabilities, log-probabilities)`` of ``sigmoid(-x), sigmoid(x)``."""
+    _checks.no_nan_or_posinf(name, argname, logits, where, posinf_ok=True)
+    if where is not None:  # masked nan would reach the gradient of log_sigmoid
+        logits = jnp.where(where, logits, 0.0)
+    logs = jnp.stack([jax.nn.log_sigmoid(-logits), jax.nn.log_sigmoid(logits)], -1)
+    if where is not None:
+        logs = jnp.where(where[..., None], logs, -jnp.inf)
+    return jnp.exp(logs), logs

@@ -65,8 +65,11 @@ R, K = 6, 5  # rows and categories of every categorical case (one compile each)
 def public_paths() -> list[str]:
     """Every public callable's dotted path (modules themselves excluded)."""
     out = []
-    mods = {"jaxdiv": jaxdiv, "jaxdiv.losses": jaxdiv.losses, "jaxdiv.fused": fused}
-    mods |= {f"jaxdiv.{k}": v for k, v in FAMILY_MODULES.items()}
+    mods = {"jaxdiv": jaxdiv}
+    for name in jaxdiv.__all__:  # every public module, new ones included
+        obj = getattr(jaxdiv, name)
+        if isinstance(obj, type(jaxdiv)):
+            mods[obj.__name__] = obj
     for prefix, mod in mods.items():
         for name in mod.__all__:
             obj = getattr(mod, name)

@@ -142,6 +142,13 @@ def test_all_is_the_documented_set():
         "distillation_loss",
         "kl_penalty",
         "masked_mean",
+        "dpo_loss",
+        "f_gan_loss",
+        "group_advantages",
+        "orpo_loss",
+        "policy_gradient_loss",
+        "sequence_log_probs",
+        "simpo_loss",
     }
     for name in L.__all__:
         assert getattr(L, name).__doc__
