@@ -142,6 +142,13 @@ def test_all_is_the_documented_set():
         "distillation_loss",
         "kl_penalty",
         "masked_mean",
+        "policy_gradient_loss",
+        "group_advantages",
+        "sequence_log_probs",
+        "dpo_loss",
+        "simpo_loss",
+        "orpo_loss",
+        "f_gan_loss",
     }
     for name in L.__all__:
         assert getattr(L, name).__doc__
