@@ -197,6 +197,8 @@ def test_grpo_text(tmp_path):
         rewards.append(sum(c in module.VOWELS for c in kept) / len(row))
     assert history["reward"][-1] == pytest.approx(np.mean(rewards), abs=1e-6)
     assert (tmp_path / "grpo_text.png").stat().st_size > 0
+
+
 def test_mutual_information(tmp_path):
     rhos = ("0.0", "0.6", "0.9")
     results = run(

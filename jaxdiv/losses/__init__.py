@@ -28,13 +28,13 @@ from ._classification import (
 )
 from ._distillation import distillation_loss as distillation_loss
 from ._distillation import kl_penalty as kl_penalty
+from ._fgan import f_gan_loss as f_gan_loss
 from ._policy import group_advantages as group_advantages
 from ._policy import policy_gradient_loss as policy_gradient_loss
 from ._policy import sequence_log_probs as sequence_log_probs
 from ._preference import dpo_loss as dpo_loss
 from ._preference import orpo_loss as orpo_loss
 from ._preference import simpo_loss as simpo_loss
-from ._fgan import f_gan_loss as f_gan_loss
 from ._reductions import masked_mean as masked_mean
 from ._smoothing import smooth_labels as smooth_labels
 
