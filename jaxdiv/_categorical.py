@@ -49,19 +49,17 @@ def _kl_sum(p, logp, logq, ax, axis_name=None):
     return event_sum(weighted(p, logp - logq), ax, axis_name)
 
 
-def _kl(p, logp, logq, ax, axis_name=None, masked=False):
+def _kl(p, logp, logq, ax, axis_name=None):
     """The KL sum, never negative for distributions.
 
-    Unmasked, only rounding-level negatives are clamped (32 eps of the
-    terms' magnitude): a clearly negative sum means ``q`` (or ``p``) is not
+    Only rounding-level negatives are clamped (32 eps of the terms'
+    magnitude): a clearly negative sum means ``q`` (or ``p``) is not
     normalised, logits passed for log-probabilities say, and stays visible
-    rather than a silent 0 with zero gradient. With a ``where`` mask the
-    kept entries are sub-normalised by construction, and their partial sum
-    may be negative legitimately: it is clamped at 0 (API.md).
+    rather than a silent 0 with zero gradient. A ``where`` mask changes
+    nothing here: the masked value equals the value on the kept entries
+    alone (boolean indexing), as in optax.
     """
     kl = _kl_sum(p, logp, logq, ax, axis_name)
-    if masked:
-        return clamp_nonnegative(kl)
     scale = event_sum(
         weighted(p, jnp.abs(logp)) + weighted(p, jnp.abs(logq)), ax, axis_name
     )
@@ -344,7 +342,7 @@ def kl_divergence(
       <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
     """
     p, logp, _, logq, ax = _two_probs("kl_divergence", p, q, axis, where)
-    return in_base(_kl(p, logp, logq, ax, masked=where is not None), base)
+    return in_base(_kl(p, logp, logq, ax), base)
 
 
 def js_divergence(

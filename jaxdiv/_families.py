@@ -130,7 +130,7 @@ def _mu(t: _Terms) -> jax.Array:
     """The order-1 limit of K / (a - 1): -H(p), or KL(p || q)."""
     if t.lq is None:
         return 0.0 - _h(t.p, t.lp, t.ax, t.axis_name)
-    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name, masked=True)
+    return _kl(t.p, t.lp, t.lq, t.ax, t.axis_name)
 
 
 def _max_ratio(t: _Terms) -> jax.Array:
@@ -278,7 +278,8 @@ def _f_div(f, slope, p, lp, q, lq, ax, axis_name=None):
     # cotangent would make the gradient nan (a logit gap of 100, say)
     in_range = d < math.log(jnp.finfo(p.dtype).max)
     t = jnp.exp(jnp.where(in_range, d, 0.0))
-    t = jnp.where(in_range, t, jnp.inf)
+    # nan stays nan (a nan log-ratio is not "beyond the float range")
+    t = jnp.where(in_range, t, jnp.where(jnp.isnan(d), d, jnp.inf))
     hi = both & (d > 0)  # p > q: p f(t) / t, which needs no q
     zero = (sq & ~sp) | (both & (t == 0))  # p = 0 (or p / q underflows): q f(0)
     lo = both & ~hi & ~zero  # 0 < p <= q (and nan): q f(t)

@@ -110,7 +110,7 @@ def mutual_information(
     p, lp, ax, xa, ya = _joint_prob("mutual_information", joint, axis, where)
     px = jnp.sum(p, axis=ya, keepdims=True)
     py = jnp.sum(p, axis=xa, keepdims=True)
-    return in_base(_kl(p, lp, safe_log(px) + safe_log(py), ax, masked=True), base)
+    return in_base(_kl(p, lp, safe_log(px) + safe_log(py), ax), base)
 
 
 def mutual_information_from_logits(
@@ -158,7 +158,7 @@ def mutual_information_from_logits(
         "mutual_information_from_logits", logits, axis, where
     )
     lm = _log_marginal(lp, ya) + _log_marginal(lp, xa)
-    return in_base(_kl(p, lp, lm, ax, masked=True), base)
+    return in_base(_kl(p, lp, lm, ax), base)
 
 
 # --------------------------------------------------------------------------

@@ -380,9 +380,28 @@ def _kl_forward(ax, axis_name, lp, lt):
     return _psum(jnp.sum(p * (ltc - lpc), axis=ax), axis_name)
 
 
+def _kl_clamped(ax, axis_name, lp, lt):
+    """The row sums with only rounding-level negatives clamped, and the mask
+    of the clamped rows. The magnitude of the terms, ``sum p (|lt| + |lp|)``,
+    bounds the rounding; a larger negative (log-predictions that do not
+    normalise, raw logits say) stays visible."""
+    s = _kl_forward(ax, axis_name, lp, lt)
+    p = jnp.exp(lt)
+    finite = jnp.isfinite(lp) & jnp.isfinite(lt)
+    mag = jnp.where(
+        finite,
+        jnp.abs(jnp.where(finite, lt, 0.0)) + jnp.abs(jnp.where(finite, lp, 0.0)),
+        0.0,
+    )
+    scale = _psum(jnp.sum(p * mag, axis=ax), axis_name)
+    out = clamp_nonnegative(s, scale)
+    return out, (s < 0) & (out == 0)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
 def kl_log_targets(ax, axis_name, lp, lt):
-    r"""Per-row :math:`\sum_i e^{lt_i} (lt_i - lp_i)`, clamped at 0.
+    r"""Per-row :math:`\sum_i e^{lt_i} (lt_i - lp_i)`; rounding-level
+    negatives (32 eps of the terms' magnitude) are clamped to 0.
 
     Args:
       ax: tuple of event axes (static).
@@ -390,14 +409,13 @@ def kl_log_targets(ax, axis_name, lp, lt):
       lp: log-predictions (``-inf`` allowed).
       lt: log-targets (``-inf`` allowed: zero target mass).
     """
-    return clamp_nonnegative(_kl_forward(ax, axis_name, lp, lt))
+    return _kl_clamped(ax, axis_name, lp, lt)[0]
 
 
 def _kl_jvp(ax, axis_name, primals, tangents):
     lp, lt = primals
     dlp, dlt = tangents
-    s = _kl_forward(ax, axis_name, lp, lt)
-    out = clamp_nonnegative(s)
+    out, clamped = _kl_clamped(ax, axis_name, lp, lt)
     if _is_zero(dlp) and _is_zero(dlt):
         return out, jnp.zeros_like(out)
     lpb, ltb = jax.lax.optimization_barrier((lp, lt))
@@ -410,7 +428,7 @@ def _kl_jvp(ax, axis_name, primals, tangents):
         d = jnp.where(zero, 0.0, ltb - jnp.where(zero, 0.0, lpb))
         terms = terms + jnp.where(zero, 0.0, p * (d + 1.0)) * dlt
     t = _psum(jnp.sum(terms, axis=ax), axis_name)
-    return out, jnp.where(s < 0, jnp.zeros_like(t), t)
+    return out, jnp.where(clamped, jnp.zeros_like(t), t)
 
 
 kl_log_targets.defjvp(_kl_jvp, symbolic_zeros=True)

@@ -632,7 +632,7 @@ def _kl_div(log_predictions, targets, where, axis, axis_name):
     p, lp = propagate_nan(p, lp)
     # rounding-level negatives only are clamped: logits passed for
     # log-probabilities give a visibly negative value, as in optax
-    return _kl(p, safe_log(p), lp, ax, axis_name, masked=where is not None)
+    return _kl(p, safe_log(p), lp, ax, axis_name)
 
 
 def kl_divergence_with_log_targets(
@@ -650,7 +650,10 @@ def kl_divergence_with_log_targets(
 
     Exact at every edge: ``log p_i = -inf`` terms are 0 whatever
     ``log q_i`` is (``-inf`` included; optax: nan), ``log q_i = -inf`` under
-    ``p_i > 0`` gives ``+inf``; never negative. The forward pass is a single
+    ``p_i > 0`` gives ``+inf``. Only rounding-level negatives (within
+    ``32 eps`` of the terms' magnitude) are clamped to 0: inputs that do not
+    normalise give the formula's value, negative if it is, as optax does;
+    :func:`jaxdiv.value_checks` flags them. The forward pass is a single
     fused reduction and the gradient is recomputed from the inputs (a custom
     JVP), so no ``[..., n]`` temporary is written besides the gradients.
 
