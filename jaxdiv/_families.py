@@ -1179,7 +1179,7 @@ def chi_squared_divergence(
     # (p - q) * ((p - q) / q): (p - q)^2 underflows at masses of 1e-20, and
     # the quotient's derivative is formed without squaring q (safe_div)
     v = (p - q) * safe_div(p - q, jnp.where(zq, 1.0, q))
-    v = jnp.where(zq, weighted(p, jnp.where(zq, jnp.inf, 0.0)), v)
+    v = jnp.where(zq, weighted(p, jnp.where(zq, jnp.inf, 0.0).astype(p.dtype)), v)
     return clamp_nonnegative(event_sum(v, ax))
 
 
@@ -1234,6 +1234,6 @@ def chi_squared_divergence_from_logits(
     v = jnp.where(big, far, near)  # p = 0 < q: d = -inf is excluded, see below
     v = jnp.where(sq & ~sp, q, v)  # (0 - q)^2 / q
     lost = sp & ~sq
-    v = jnp.where(lost, weighted(p, jnp.where(lost, jnp.inf, 0.0)), v)
+    v = jnp.where(lost, weighted(p, jnp.where(lost, jnp.inf, 0.0).astype(p.dtype)), v)
     v = jnp.where(both | (sp ^ sq), v, 0.0)
     return clamp_nonnegative(event_sum(v, ax, axis_name))

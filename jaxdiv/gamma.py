@@ -33,7 +33,8 @@ __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
 def _at_zero(c):
     """``lim c log x`` as ``x -> 0``: 0 at ``c = 0``, ``-inf`` above, ``+inf`` below."""
-    return jnp.where(c == 0, 0.0, jnp.where(c > 0, -jnp.inf, jnp.inf))
+    inf = jnp.asarray(jnp.inf, c.dtype)  # c's dtype, also under x64
+    return jnp.where(c == 0, jnp.zeros((), c.dtype), jnp.where(c > 0, -inf, inf))
 
 
 def _xlogx_power(c, x):

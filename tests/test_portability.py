@@ -150,5 +150,7 @@ def test_lowers_for_tpu_and_cuda_without_float64(path):
 
 def test_every_public_function_is_exported():
     exported = {p.values[0] for p in _params()}
-    missing = sorted(set(reg.public_paths()) - exported - {"jaxdiv.value_checks"})
+    missing = sorted(
+        set(reg.public_paths()) - exported - {"jaxdiv.value_checks"} - reg.PENDING
+    )
     assert not missing, f"not exported: {missing}"

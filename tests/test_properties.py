@@ -262,10 +262,15 @@ def test_logistic_loss_is_two_class_cross_entropy(logit, label):
     )
 
 
+# Subnormal probabilities are left out: XLA:CPU flushes them to zero in
+# some vectorised kernels and not in others, so whether a subnormal q counts
+# as 0 (KL and cross-entropy +inf) is the platform's, not ours.
+_UNIT = st.floats(0, 1, width=32, allow_subnormal=False)
+
+
 @SETTINGS
 @given(
-    hnp.arrays(np.float32, 5, elements=st.floats(0, 1, width=32)),
-    hnp.arrays(np.float32, 5, elements=st.floats(0, 1, width=32)),
+    hnp.arrays(np.float32, 5, elements=_UNIT), hnp.arrays(np.float32, 5, elements=_UNIT)
 )
 def test_binary_kl_nonnegative_and_ce_decomposes(p, q):
     kl = np.asarray(jaxdiv.binary_kl_divergence(p, q))
