@@ -284,8 +284,17 @@ def vocab_sweep(head, plan: Plan, hs, ws, bias, labels, params, fin, cts, want: 
 
 
 def _to_bits(x: jax.Array) -> jax.Array:
-    """16-bit floats as unsigned ints, on CPU only (see :func:`_slice`)."""
-    if jnp.dtype(x.dtype).itemsize != 2 or jax.default_backend() != "cpu":
+    """bfloat16 as unsigned ints, on CPU only.
+
+    XLA's CPU backend has no bfloat16 ``dynamic-update-slice``: it
+    widens the whole carried array to float32, updates it and narrows it
+    back, every chunk (ten times slower at ``[2048, 65536]``). The bits
+    update natively; converting them back at the end costs one 16-bit
+    ``[D, V]`` buffer besides the gradient, the one copy the
+    ``"vocab_outer"`` gradient still holds on CPU (float16 updates in
+    place natively; other backends update every dtype in place).
+    """
+    if x.dtype != jnp.bfloat16 or jax.default_backend() != "cpu":
         return x
     return lax.bitcast_convert_type(x, jnp.uint16)
 
@@ -297,15 +306,19 @@ def _from_bits(x: jax.Array, dtype) -> jax.Array:
 
 
 def _slice(take, x: jax.Array, start, size: int) -> jax.Array:
-    """``take(x, start, size)`` of a 16-bit float array through its bits.
+    """``take(x, start, size)`` inside a loop, without a copy of ``x``.
 
-    XLA's CPU backend widens 16-bit float slicing in a loop to float32 and
-    hoists the widening of the whole operand out of the loop: a float32
-    copy of ``hidden`` and ``weight``. Slicing the integer view instead
-    keeps every widening to one tile, at the cost of one 16-bit copy (XLA
-    materialises the view). Other backends slice the floats directly.
+    XLA's CPU backend widens the dynamic slicing of a 16-bit float array to
+    float32 (``convert(x)`` then slice) and loop-invariant code motion then
+    hoists the widening of the whole operand out of the loop: a float32 copy
+    of ``hidden`` and ``weight`` in every program, value-only included.
+    Tying ``x`` to the slice's start through an optimisation barrier (an
+    identity on buffers) makes the widening loop-variant, so it stays fused
+    with the slice and only the tile is ever converted.
     """
     whole = size == (x.shape[-1] if take is _cols else x.shape[0])
     if whole:
         return x
-    return _from_bits(take(_to_bits(x), start, size), x.dtype)
+    if jnp.dtype(x.dtype).itemsize == 2:
+        x, _ = lax.optimization_barrier((x, start))
+    return take(x, start, size)
