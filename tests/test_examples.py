@@ -17,8 +17,6 @@ import jax
 import numpy as np
 import pytest
 
-import jaxdiv.fused
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = (
     "measures_table",
@@ -166,10 +164,6 @@ def test_forward_reverse_kl(tmp_path):
     assert (tmp_path / "forward_reverse_kl.png").stat().st_size > 0
 
 
-@pytest.mark.skipif(
-    not hasattr(jaxdiv.fused, "linear_log_probs"),
-    reason="needs jaxdiv.fused.linear_log_probs (issue 11, item 1)",
-)
 def test_grpo_text(tmp_path):
     module = load("grpo_text")
     out = run(
