@@ -23,7 +23,9 @@ documentation for the matmul counts):
 token block holds ``max(256, 2**18 // V)`` rows; a vocabulary chunk at
 most ``2**23 // rows`` columns, and, for 16-bit weights (whose chunk is
 widened to float32 on CPU), at most ``2**22 // D`` columns so that no
-widened copy of the weight exists. The backward tiles of ``"vocab_outer"``
+widened copy of the weight exists, and a token block at most
+``max(256, 2**22 // D)`` rows (a widened hidden block of 16 MiB). The
+backward tiles of ``"vocab_outer"``
 hold at most ``2**22 // D`` columns (a float32 ``[D, cols]`` accumulator of
 16 MiB) and ``2**22 // cols`` rows. Explicit ``chunk_size`` and
 ``token_chunk_size`` override every tile size.
@@ -117,6 +119,8 @@ def make_plan(
         if weight_itemsize < 4:
             cols = min(cols, max(128, _WEIGHT_TILE // d))
             rows = max(rows, _ROW_TILE * 8 // max(cols, 1))
+            # and no widened [rows, D] block of hidden above 16 MiB
+            rows = min(rows, max(_MIN_ROWS, _WEIGHT_TILE // d))
         grad_cols = max(128, _WEIGHT_TILE // d)
         grad_rows = max(_MIN_ROWS, _WEIGHT_TILE // min(grad_cols, v))
     else:
