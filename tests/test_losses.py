@@ -1471,3 +1471,136 @@ def test_smooth_labels_alpha_gradient_ignores_masked_nan():
     )
     # d/da of (1 - a) y_0 + a / 2 on the kept entries: sum of (1/2 - y_0)
     np.testing.assert_allclose(float(g), 0.5 + 0.0, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# class weights (PyTorch's CrossEntropyLoss(weight=...)) and weighted means
+
+
+def np_torch_weighted_ce(logits, labels, w, smoothing=0.0, ignore_index=None):
+    """PyTorch's documented weighted cross-entropy (class indices), float64:
+    ``l_n = -(1 - e) w_y log q_y - e / C sum_c w_c log q_c``, 0 if ignored;
+    its mean is ``sum_n l_n / sum_n w_{y_n}`` over the kept examples."""
+    logq = np_log_softmax(logits)
+    w = np.asarray(w, np.float64)
+    n = labels.shape[0]
+    keep = np.ones(n, bool) if ignore_index is None else labels != ignore_index
+    y = np.where(keep, labels, 0)
+    nll = -logq[np.arange(n), y] * w[y]
+    smooth = -(logq * w).sum(-1) / logits.shape[-1]
+    loss = np.where(keep, (1 - smoothing) * nll + smoothing * smooth, 0.0)
+    mean = loss.sum() / np.where(keep, w[y], 0.0).sum()
+    return loss, mean, np.where(keep, w[y], 0.0)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("ignore_index", [None, -100])
+def test_class_weights_match_pytorch_semantics(smoothing, ignore_index):
+    rng = np.random.default_rng(3)
+    x = logits_like(rng, (6, 5))
+    y = rng.integers(0, 5, 6).astype(np.int32)
+    if ignore_index is not None:
+        y[[1, 4]] = ignore_index
+    w = rng.uniform(0.1, 3.0, 5).astype(np.float32)
+    f = L.softmax_cross_entropy_with_integer_labels
+    loss = f(
+        x, y, class_weights=w, label_smoothing=smoothing, ignore_index=ignore_index
+    )
+    ref, ref_mean, wy = np_torch_weighted_ce(x, y, w, smoothing, ignore_index)
+    assert_close(loss, ref)
+    keep = y != (ignore_index if ignore_index is not None else -1)
+    wy32 = wy.astype(np.float32)
+    assert_close(jnp.sum(loss) / jnp.sum(wy32), ref_mean)
+    if smoothing == 0:  # the unweighted losses' weighted mean is the same
+        plain = f(x, y, ignore_index=ignore_index)
+        assert_close(L.masked_mean(plain, keep, weights=wy32), ref_mean)
+    kw = dict(class_weights=w, label_smoothing=smoothing, ignore_index=ignore_index)
+
+    # the gradient of PyTorch's weighted mean against central differences
+    def mean(a):
+        return jnp.sum(f(a, y, **kw)) / jnp.sum(wy32)
+
+    mean = jax.jit(mean)
+    g = np.asarray(jax.grad(mean)(jnp.asarray(x)), np.float64)
+    eps = 1e-2
+    for i, j in [(0, 0), (2, 3), (5, 4), (1, 2)]:
+        d = np.zeros_like(x)
+        d[i, j] = eps
+        up = np_torch_weighted_ce(x + d, y, w, smoothing, ignore_index)[1]
+        dn = np_torch_weighted_ce(x - d, y, w, smoothing, ignore_index)[1]
+        np.testing.assert_allclose(g[i, j], (up - dn) / (2 * eps), rtol=2e-3, atol=1e-5)
+    if ignore_index is not None:
+        np.testing.assert_array_equal(g[[1, 4]], 0.0)
+
+
+def test_class_weights_unit_weights_change_nothing_and_zero_weight_excludes():
+    rng = np.random.default_rng(4)
+    x = logits_like(rng, (4, 3))
+    x[0, 1] = -np.inf
+    y = np.array([1, 0, 2, 1], np.int32)  # example 0's label has no mass
+    f = L.softmax_cross_entropy_with_integer_labels
+    ones = np.ones(3, np.float32)
+    for kw in ({}, {"label_smoothing": 0.2}, {"z_loss": 1e-2}):
+        assert_close(f(x, y, class_weights=ones, **kw), f(x, y, **kw))
+    w = np.array([1.0, 0.0, 2.0], np.float32)  # class 1 excluded
+    out = np.asarray(f(x, y, class_weights=w))
+    assert out[0] == 0.0 and out[3] == 0.0  # 0 weight: 0, even at +inf
+    g = jax.grad(lambda a: f(a, y, class_weights=w).sum())(jnp.asarray(x))
+    assert np.all(np.isfinite(np.asarray(g)))
+    np.testing.assert_array_equal(np.asarray(g)[[0, 3]], 0.0)
+
+
+def test_class_weights_with_probability_targets():
+    rng = np.random.default_rng(5)
+    x = logits_like(rng, (4, 3, 5))
+    t = probs_like(rng, (4, 3, 5), axis=1)
+    w = rng.uniform(0.5, 2.0, 3).astype(np.float32)
+    out = L.softmax_cross_entropy(x, t, axis=1, class_weights=w)
+    logq = np_log_softmax(x, axis=1)
+    ref = -(t * w[None, :, None] * logq).sum(1)
+    assert_close(out, ref)
+
+
+def test_class_weights_errors_name_the_function():
+    x = np.zeros((2, 3), np.float32)
+    y = np.array([0, 1], np.int32)
+    f = L.softmax_cross_entropy_with_integer_labels
+    with pytest.raises(
+        ValueError, match=r"softmax_cross_entropy_with_integer_labels.*\(3,\)"
+    ):
+        f(x, y, class_weights=np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="single int class axis"):
+        L.softmax_cross_entropy(x, x, axis=(0, 1), class_weights=np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="axis_name"):
+        f(x, y, class_weights=np.ones(3, np.float32), axis_name="v")
+    with pytest.raises(TypeError, match="class_weights"):
+        f(x, y, class_weights=np.ones(3, np.int32))
+
+
+def test_masked_mean_axis_and_weights():
+    rng = np.random.default_rng(6)
+    v = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    keep = rng.random((3, 4, 5)) < 0.7
+    w = rng.uniform(0, 2, (4, 5)).astype(np.float32)
+    v_bad = np.where(keep, v, np.nan).astype(np.float32)
+    w_full = np.broadcast_to(w, v.shape)
+    for axis in (None, 0, (1, 2), -1):
+        ax = axis
+        num = np.sum(np.where(keep, w_full * v.astype(np.float64), 0.0), axis=ax)
+        den = np.sum(np.where(keep, w_full, 0.0), axis=ax)
+        ref = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        out = L.masked_mean(v_bad, keep, axis=axis, weights=w)
+        assert_close(out, ref)
+    # nothing kept along a slice: 0 with zero gradient; nan weights when masked
+    keep2 = keep.copy()
+    keep2[0] = False
+    w_nan = np.where(keep2.any(0), np.broadcast_to(w, v.shape)[0], np.nan)
+    f = jax.jit(lambda a: L.masked_mean(a, keep2, axis=(1, 2), weights=w_nan).sum())
+    g = np.asarray(jax.grad(f)(jnp.asarray(v)))
+    assert L.masked_mean(v, keep2, axis=(1, 2))[0] == 0.0
+    np.testing.assert_array_equal(g[0], 0.0)
+    assert np.all(np.isfinite(g))
+    with pytest.raises(ValueError, match="masked_mean.*weights"):
+        L.masked_mean(v, weights=np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="masked_mean.*axis"):
+        L.masked_mean(v, axis=3)

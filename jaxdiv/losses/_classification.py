@@ -83,6 +83,7 @@ def softmax_cross_entropy(
     axis: Axis = -1,
     where: ArrayLike | None = None,
     *,
+    class_weights: ArrayLike | None = None,
     axis_name: AxisName = None,
 ) -> jax.Array:
     r"""Softmax cross-entropy between logits and target probabilities.
@@ -101,9 +102,15 @@ def softmax_cross_entropy(
       axis: class axis (int, tuple, or ``None`` for all axes).
       where: boolean mask of the logits' shape (``False`` entries leave the
         softmax), or of the batch shape (``False`` examples give 0).
+      class_weights: optional ``[num_classes]`` weights ``w`` (one int
+        ``axis``): the loss is :math:`-\sum_i w_i y_i \log
+        \mathrm{softmax}(x)_i`, PyTorch's ``CrossEntropyLoss(weight=w)``
+        with probability targets (whose mean divides by the number of
+        examples, not by the weights). Not differentiated.
       axis_name: inside ``shard_map``, the mesh axis across which the class
         axis is split (vocabulary parallelism); every device gets the value
-        of the whole distribution.
+        of the whole distribution (``class_weights`` then holds the local
+        classes' weights).
 
     Returns:
       Per-example losses, shape ``[...]`` (the inputs without ``axis``).
@@ -130,7 +137,39 @@ def softmax_cross_entropy(
     """
     name = "losses.softmax_cross_entropy"
     axis = static_axis(axis)
+    if class_weights is not None:
+        labels = _weighted_targets(name, logits, labels, class_weights, axis)
     return _softmax_family(logits, labels, where, None, name, axis, axis_name)
+
+
+def _class_weights(name, class_weights, logits, axis):
+    """``class_weights`` as a validated ``[C]`` float array (not differentiated)."""
+    if not isinstance(axis, int):
+        raise ValueError(
+            f"jaxdiv.{name}: class_weights needs a single int class axis, got "
+            f"axis={axis}."
+        )
+    logits = jnp.asarray(logits)
+    w = _checks.floating(name, "class_weights", class_weights)
+    c = logits.shape[axis] if logits.ndim else None
+    if w.shape != (c,):
+        raise ValueError(
+            f"jaxdiv.{name}: class_weights must have shape ({c},), one weight per "
+            f"class of logits {logits.shape} along axis {axis}; got {w.shape}."
+        )
+    return jax.lax.stop_gradient(w)
+
+
+def _weighted_targets(name, logits, labels, class_weights, axis):
+    """``w * labels`` with ``w`` broadcast along the class ``axis``."""
+    w = _class_weights(name, class_weights, logits, axis)
+    labels = jnp.asarray(labels)
+    if not jnp.issubdtype(labels.dtype, jnp.floating):
+        return labels  # the dtype error is raised with the usual message
+    ndim = jnp.ndim(logits)
+    shape = [1] * ndim
+    shape[axis % ndim] = w.shape[0]
+    return labels * w.reshape(shape).astype(labels.dtype)
 
 
 @jitted("name", "axis", "axis_name")
@@ -250,6 +289,7 @@ def softmax_cross_entropy_with_integer_labels(
     label_smoothing: ArrayLike = 0.0,
     ignore_index: int | None = None,
     z_loss: ArrayLike = 0.0,
+    class_weights: ArrayLike | None = None,
     axis_name: AxisName = None,
 ) -> jax.Array:
     r"""Softmax cross-entropy against integer class labels, fused.
@@ -285,6 +325,14 @@ def softmax_cross_entropy_with_integer_labels(
       ignore_index: label value whose examples give 0 (e.g. ``-100``).
       z_loss: coefficient ``z >= 0`` of the squared log-normaliser
         (PaLM's auxiliary loss, keeps the logits from drifting).
+      class_weights: optional ``[num_classes]`` weights ``w`` (one int
+        ``axis``, no ``axis_name``), PyTorch's ``CrossEntropyLoss(weight=w)``:
+        the cross-entropy becomes :math:`-\sum_i w_i t_i \log
+        \mathrm{softmax}(x)_i`, i.e. :math:`w_y` times the unsmoothed loss,
+        and with smoothing :math:`(1 - a) w_y (\mathrm{lse} - x_y) + \frac{a}{K}
+        \sum_{i \in S} w_i (\mathrm{lse} - x_i)`; the z-loss term is not
+        weighted. PyTorch's mean divides the sum of these losses by the sum
+        of the kept examples' ``w_y``. Not differentiated.
       axis_name: inside ``shard_map``, the mesh axis across which the class
         axis is split; device ``k`` holds classes ``[k V, (k + 1) V)`` where
         ``V`` is its local size. Every device gets the full value.
@@ -330,6 +378,25 @@ def softmax_cross_entropy_with_integer_labels(
         raise ValueError(f"jaxdiv.{name}: z_loss must be >= 0, got {z_loss}.")
     smooth = not (python_number(label_smoothing) and label_smoothing == 0)
     zloss = not (python_number(z_loss) and z_loss == 0)
+    if class_weights is not None:
+        if axis_name is not None:
+            raise ValueError(
+                f"jaxdiv.{name}: class_weights with axis_name is not supported; "
+                "weight the per-example losses instead (class_weights[labels])."
+            )
+        w = _class_weights(name, class_weights, logits, static_axis(axis))
+        return _weighted_integer_labels(
+            logits,
+            labels,
+            where,
+            label_smoothing,
+            z_loss,
+            w,
+            static_axis(axis),
+            ignore_index,
+            smooth,
+            zloss,
+        )
     return _integer_labels(
         logits,
         labels,
@@ -342,6 +409,56 @@ def softmax_cross_entropy_with_integer_labels(
         zloss,
         axis_name,
     )
+
+
+@jitted("axis", "ignore_index", "smooth", "zloss")
+def _weighted_integer_labels(
+    logits, labels, where, label_smoothing, z_loss, w, axis, ignore_index, smooth, zloss
+):
+    """``class_weights``: the unsmoothed loss times ``w_y``, the smoothing term
+    as the ``w``-weighted mean over the support, the z-loss unweighted."""
+    nll = _integer_labels(
+        logits, labels, where, 0.0, 0.0, axis, ignore_index, False, False, None
+    )
+    labels = jnp.asarray(labels)
+    ok = (labels >= 0) & (labels < w.shape[0])
+    if ignore_index is not None:
+        ok = ok & (labels != ignore_index)
+    w = w.astype(nll.dtype)
+    wy = jnp.where(ok, w[jnp.where(ok, labels, 0)], 0.0)
+    out = jnp.where(wy == 0, 0.0, wy * nll)  # weight 0 excludes, even at +inf
+    if not (smooth or zloss):
+        return out
+    # the support S (finite logits, kept classes) and lse over it
+    x = jnp.asarray(logits).astype(nll.dtype)
+    x = jnp.moveaxis(x, axis, -1)
+    keep_ex = ok if ignore_index is not None else jnp.ones(labels.shape, bool)
+    if where is not None:
+        where = jnp.asarray(where)
+        if where.ndim == jnp.ndim(logits):
+            support = jnp.moveaxis(where, axis, -1) & (x > -jnp.inf)
+        else:
+            support = jnp.broadcast_to(x > -jnp.inf, x.shape)
+            keep_ex = keep_ex & jnp.broadcast_to(where, labels.shape)
+    else:
+        support = x > -jnp.inf
+    xs = jnp.where(support, x, 0.0)
+    m = jax.lax.stop_gradient(jnp.max(jnp.where(support, x, -jnp.inf), axis=-1))
+    m = jnp.where(jnp.isfinite(m), m, 0.0)
+    sumexp = jnp.sum(jnp.where(support, jnp.exp(xs - m[..., None]), 0.0), axis=-1)
+    nonempty = sumexp > 0
+    lse = m + jnp.log(jnp.where(nonempty, sumexp, 1.0))
+    keep_ex = keep_ex & nonempty
+    if smooth:
+        a = jnp.asarray(label_smoothing, nll.dtype)
+        k = jnp.sum(support, axis=-1).astype(nll.dtype)
+        ws = jnp.where(support, w, 0.0)
+        terms = jnp.sum(ws * (lse[..., None] - xs), axis=-1) / jnp.maximum(k, 1.0)
+        out = (1.0 - a) * out + jnp.where(keep_ex, a * terms, 0.0)
+    if zloss:
+        z = jnp.asarray(z_loss, nll.dtype)
+        out = out + jnp.where(keep_ex, z * jnp.square(lse), 0.0)
+    return out
 
 
 @jitted("axis", "ignore_index", "smooth", "zloss", "axis_name")
