@@ -61,7 +61,11 @@ def _mean_positive(s, positive, n, axis_name):
 
 def _log_mean_exp_negatives(s, positive, n, axis_name):
     """log of the mean of ``exp(s)`` over the ``n (n - 1)`` negatives."""
-    lse = jax.nn.logsumexp(s, where=~positive)
+    # all negatives at -inf: log-mean-exp -inf, with zero gradient (the
+    # log-sum-exp's own gradient is 0/0 there)
+    some = jnp.any(~positive & (s > -jnp.inf))
+    lse = jax.nn.logsumexp(jnp.where(some, s, 0.0), where=~positive)
+    lse = jnp.where(some, lse, -jnp.inf)
     if axis_name is not None:  # log-sum-exp of the per-device log-sum-exps
         shift = jax.lax.pmax(jax.lax.stop_gradient(lse), axis_name)
         shift = jnp.where(jnp.isfinite(shift), shift, 0.0)

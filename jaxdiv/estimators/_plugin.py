@@ -12,6 +12,7 @@ from .. import _checks
 from .._categorical import entropy as _entropy
 from .._information import mutual_information as _mutual_information
 from .._numerics import in_base
+from .._parametric import div
 
 CORRECTIONS = (None, "miller_madow")
 
@@ -42,13 +43,15 @@ def _occupied(c: jax.Array, axis) -> jax.Array:
 def _normalise(c: jax.Array, axis) -> tuple[jax.Array, jax.Array]:
     total = jnp.sum(c, axis=axis, keepdims=True)
     safe = jnp.where(total > 0, total, 1.0)
-    return c / safe, jnp.squeeze(total, axis)
+    # div: the quotient's derivative without 1 / total**2 (which underflows
+    # at counts of 1e-30 and turns the gradient into -inf)
+    return div(c, safe), jnp.squeeze(total, axis)
 
 
 def _miller_madow(bins: jax.Array, total: jax.Array) -> jax.Array:
     """``(m - 1) / (2 N)``, 0 for an empty table."""
     safe = jnp.where(total > 0, total, 1.0)
-    return jnp.where(total > 0, (bins - 1.0) / (2.0 * safe), 0.0)
+    return jnp.where(total > 0, div(bins - 1.0, 2.0 * safe), 0.0)
 
 
 def plugin_entropy(

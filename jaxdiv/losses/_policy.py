@@ -17,6 +17,7 @@ from jax.typing import ArrayLike
 
 from .. import _checks
 from .._estimators import ESTIMATORS
+from .._parametric import div
 from ._common import AxisName, jitted, python_number
 from ._distillation import kl_penalty
 from ._reductions import masked_mean
@@ -464,11 +465,27 @@ def _group_advantages(rewards, eps, group_size, normalize_std):
             f"batch; rewards has shape {r.shape}."
         )
     groups = r.reshape(-1, group_size)
-    centred = groups - jnp.mean(groups, axis=-1, keepdims=True)
+    # a true division (XLA's mean multiplies by a rounded 1 / G), and exact
+    # zeros for a group of equal rewards (G = 1 included)
+    mean = jnp.sum(groups, axis=-1, keepdims=True) / group_size
+    equal = jnp.max(groups, axis=-1, keepdims=True) == jnp.min(
+        groups, axis=-1, keepdims=True
+    )
+    centred = jnp.where(equal, 0.0, groups - mean)
     if normalize_std:
         dof = max(group_size - 1, 1)
-        std = jnp.sqrt(jnp.sum(jnp.square(centred), axis=-1, keepdims=True) / dof)
-        centred = centred / (std + jnp.asarray(eps, r.dtype))
+        # sigma = s * sqrt(sum (c / s)^2 / dof), s = max |c|: no overflow of
+        # the squares at rewards of 1e30, no underflow at 1e-30; the square
+        # root and the divisions see 1 where the spread is 0 (no nan gradient)
+        scale = jnp.max(jnp.abs(centred), axis=-1, keepdims=True)
+        spread = scale > 0
+        keep = spread | jnp.isnan(scale)  # nan rewards give nan
+        scale = jnp.where(spread, scale, 1.0)
+        u = div(centred, scale)  # no 1 / scale**2 in the derivative
+        ss = jnp.sum(jnp.square(u), axis=-1, keepdims=True) / dof
+        std = scale * jnp.sqrt(jnp.where(spread, ss, 1.0))
+        adv = div(centred, std + jnp.asarray(eps, r.dtype))
+        centred = jnp.where(keep, adv, 0.0)
     return centred.reshape(r.shape)
 
 
