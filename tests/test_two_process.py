@@ -41,6 +41,11 @@ def _run_workers():
         k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_ENABLE_X64")
     }
     env["JAX_PLATFORMS"] = "cpu"
+    # the workers import this checkout's jaxdiv, whatever is installed
+    root = str(WORKER.parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER), str(i), str(port)],
