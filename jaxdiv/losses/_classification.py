@@ -22,6 +22,7 @@ from .._numerics import (
     event_sum,
     linear_weighted,
     log_mix,
+    log_normalizer,
     log_softmax,
     propagate_nan,
     safe_log,
@@ -429,33 +430,27 @@ def _weighted_integer_labels(
     out = jnp.where(wy == 0, 0.0, wy * nll)  # weight 0 excludes, even at +inf
     if not (smooth or zloss):
         return out
-    # the support S (finite logits, kept classes) and lse over it
-    x = jnp.asarray(logits).astype(nll.dtype)
-    x = jnp.moveaxis(x, axis, -1)
+    # over the support S (finite logits, kept classes), with the shared
+    # padding-safe log-softmax and log-normaliser (0 on empty rows)
+    x = jnp.moveaxis(jnp.asarray(logits).astype(nll.dtype), axis, -1)
     keep_ex = ok if ignore_index is not None else jnp.ones(labels.shape, bool)
+    cls = None
     if where is not None:
         where = jnp.asarray(where)
         if where.ndim == jnp.ndim(logits):
-            support = jnp.moveaxis(where, axis, -1) & (x > -jnp.inf)
+            cls = jnp.moveaxis(where, axis, -1)
         else:
-            support = jnp.broadcast_to(x > -jnp.inf, x.shape)
             keep_ex = keep_ex & jnp.broadcast_to(where, labels.shape)
-    else:
-        support = x > -jnp.inf
-    xs = jnp.where(support, x, 0.0)
-    m = jax.lax.stop_gradient(jnp.max(jnp.where(support, x, -jnp.inf), axis=-1))
-    m = jnp.where(jnp.isfinite(m), m, 0.0)
-    sumexp = jnp.sum(jnp.where(support, jnp.exp(xs - m[..., None]), 0.0), axis=-1)
-    nonempty = sumexp > 0
-    lse = m + jnp.log(jnp.where(nonempty, sumexp, 1.0))
-    keep_ex = keep_ex & nonempty
+    support = support_of(x, cls)
+    keep_ex = keep_ex & jnp.any(support, axis=-1)
     if smooth:
         a = jnp.asarray(label_smoothing, nll.dtype)
-        k = jnp.sum(support, axis=-1).astype(nll.dtype)
-        ws = jnp.where(support, w, 0.0)
-        terms = jnp.sum(ws * (lse[..., None] - xs), axis=-1) / jnp.maximum(k, 1.0)
+        logq = log_softmax(x, (-1,), cls)
+        k = jnp.maximum(jnp.sum(support, axis=-1), 1).astype(nll.dtype)
+        terms = -event_sum(weighted(jnp.where(support, w, 0.0), logq), (-1,)) / k
         out = (1.0 - a) * out + jnp.where(keep_ex, a * terms, 0.0)
     if zloss:
+        lse = log_normalizer(x, (-1,), cls)
         z = jnp.asarray(z_loss, nll.dtype)
         out = out + jnp.where(keep_ex, z * jnp.square(lse), 0.0)
     return out
