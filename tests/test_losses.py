@@ -1604,3 +1604,29 @@ def test_masked_mean_axis_and_weights():
         L.masked_mean(v, weights=np.ones(3, np.float32))
     with pytest.raises(ValueError, match="masked_mean.*axis"):
         L.masked_mean(v, axis=3)
+
+
+def test_class_weights_with_a_class_mask_smoothing_and_z_loss():
+    rng = np.random.default_rng(8)
+    x = logits_like(rng, (5, 6))
+    y = np.array([0, 2, 3, 5, 1], np.int32)
+    m = rng.random((5, 6)) < 0.7
+    m[np.arange(5), y] = True
+    garbage = np.where(m, x, np.nan).astype(np.float32)  # masked nan: no effect
+    w = rng.uniform(0.5, 2.0, 6).astype(np.float32)
+    a, z = 0.1, 0.01
+
+    def f(t):
+        return L.softmax_cross_entropy_with_integer_labels(
+            t, y, where=m, class_weights=w, label_smoothing=a, z_loss=z
+        )
+
+    xd = np.where(m, x.astype(np.float64), -np.inf)
+    lse = np.log(np.exp(xd).sum(-1))
+    logq = np.where(m, xd - lse[:, None], 0.0)
+    k = m.sum(-1)
+    ref = (1 - a) * w[y] * -logq[np.arange(5), y]
+    ref = ref + a / k * np.sum(np.where(m, -w * logq, 0.0), -1) + z * lse**2
+    assert_close(f(garbage), ref)
+    g = np.asarray(jax.grad(lambda t: f(t).sum())(jnp.asarray(garbage)))
+    assert np.all(np.isfinite(g)) and np.all(g[~m] == 0)
