@@ -135,7 +135,8 @@ def _one_logits(name, logits, axis, where, axis_name=None, argname="logits"):
     return jnp.exp(logp), logp, ax
 
 
-def _two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
+def _checked_logit_pair(name, p_logits, q_logits, axis, where):
+    """The validated pair of logits, their event axes and broadcast mask."""
     a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
     a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
     if not ax:
@@ -143,6 +144,11 @@ def _two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
     where = _checks.mask(name, where, a.shape)
     _checks.no_nan_or_posinf(name, "p_logits", a, where)
     _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    return a, b, ax, where
+
+
+def _two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
+    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
     logp = log_softmax(a, ax, where, axis_name)
     logq = log_softmax(b, ax, where, axis_name)
     return jnp.exp(logp), logp, jnp.exp(logq), logq, ax
@@ -171,13 +177,7 @@ def _js_probs(name, p, q, weight, axis, where):
 
 def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     _check_weight(name, weight)
-    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
-    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
-    if not ax:
-        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
-    where = _checks.mask(name, where, a.shape)
-    _checks.no_nan_or_posinf(name, "p_logits", a, where)
-    _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
     sa, xa, _, ma, log_sa = shifted_log_sum(a, ax, where, axis_name)
     sb, xb, _, mb, log_sb = shifted_log_sum(b, ax, where, axis_name)
     logp = jnp.where(sa, (xa - ma) - log_sa, -jnp.inf)
@@ -542,13 +542,7 @@ def kl_divergence_from_logits(
       Array(0.5108, dtype=float32)
     """
     name = "kl_divergence_from_logits"
-    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
-    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
-    if not ax:
-        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
-    where = _checks.mask(name, where, a.shape)
-    _checks.no_nan_or_posinf(name, "p_logits", a, where)
-    _checks.no_nan_or_posinf(name, "q_logits", b, where)
+    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
     if where is not None:  # outside the support of both softmaxes
         a = jnp.where(where, a, -jnp.inf)
         b = jnp.where(where, b, -jnp.inf)
