@@ -33,6 +33,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import jaxdiv.normal
 import matplotlib
 import numpy as np
 import optax
@@ -42,7 +43,6 @@ from tqdm import tqdm
 
 import jaxdiv
 import jaxdiv.losses
-import jaxdiv.normal
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -4,77 +4,104 @@ Measures (``jaxdiv.*``) are in math order and reduce the event axis; losses
 (``jaxdiv.losses``) are drop-ins for ``optax.losses``. See ``docs/api.md``.
 """
 
+import sys as _sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import bernoulli as bernoulli
-from . import beta as beta
-from . import categorical as categorical
-from . import dirichlet as dirichlet
 from . import estimators as estimators
-from . import exponential as exponential
+from . import families as families
 from . import fused as fused
-from . import gamma as gamma
-from . import laplace as laplace
 from . import losses as losses
-from . import mvn as mvn
-from . import normal as normal
-from . import poisson as poisson
-from ._binary import binary_cross_entropy as binary_cross_entropy
-from ._binary import (
+from ._core.value_checks import value_checks as value_checks
+from ._measures.bernoulli import binary_cross_entropy as binary_cross_entropy
+from ._measures.bernoulli import (
     binary_cross_entropy_from_logits as binary_cross_entropy_from_logits,
 )
-from ._binary import binary_entropy as binary_entropy
-from ._binary import binary_entropy_from_logits as binary_entropy_from_logits
-from ._binary import binary_kl_divergence as binary_kl_divergence
-from ._binary import (
+from ._measures.bernoulli import binary_entropy as binary_entropy
+from ._measures.bernoulli import (
+    binary_entropy_from_logits as binary_entropy_from_logits,
+)
+from ._measures.bernoulli import binary_kl_divergence as binary_kl_divergence
+from ._measures.bernoulli import (
     binary_kl_divergence_from_logits as binary_kl_divergence_from_logits,
 )
-from ._categorical import cross_entropy as cross_entropy
-from ._categorical import cross_entropy_from_logits as cross_entropy_from_logits
-from ._categorical import entropy as entropy
-from ._categorical import entropy_from_logits as entropy_from_logits
-from ._categorical import js_distance as js_distance
-from ._categorical import js_distance_from_logits as js_distance_from_logits
-from ._categorical import js_divergence as js_divergence
-from ._categorical import js_divergence_from_logits as js_divergence_from_logits
-from ._categorical import kl_divergence as kl_divergence
-from ._categorical import kl_divergence_from_logits as kl_divergence_from_logits
-from ._checks import value_checks as value_checks
-from ._families import alpha_divergence as alpha_divergence
-from ._families import alpha_divergence_from_logits as alpha_divergence_from_logits
-from ._families import chi_squared_divergence as chi_squared_divergence
-from ._families import (
+from ._measures.categorical import cross_entropy as cross_entropy
+from ._measures.categorical import (
+    cross_entropy_from_logits as cross_entropy_from_logits,
+)
+from ._measures.categorical import entropy as entropy
+from ._measures.categorical import entropy_from_logits as entropy_from_logits
+from ._measures.categorical import js_distance as js_distance
+from ._measures.categorical import js_distance_from_logits as js_distance_from_logits
+from ._measures.categorical import js_divergence as js_divergence
+from ._measures.categorical import (
+    js_divergence_from_logits as js_divergence_from_logits,
+)
+from ._measures.categorical import kl_divergence as kl_divergence
+from ._measures.categorical import (
+    kl_divergence_from_logits as kl_divergence_from_logits,
+)
+from ._measures.f_divergences import chi_squared_divergence as chi_squared_divergence
+from ._measures.f_divergences import (
     chi_squared_divergence_from_logits as chi_squared_divergence_from_logits,
 )
-from ._families import f_divergence as f_divergence
-from ._families import f_divergence_from_logits as f_divergence_from_logits
-from ._families import hellinger_distance as hellinger_distance
-from ._families import hellinger_distance_from_logits as hellinger_distance_from_logits
-from ._families import renyi_divergence as renyi_divergence
-from ._families import renyi_divergence_from_logits as renyi_divergence_from_logits
-from ._families import renyi_entropy as renyi_entropy
-from ._families import renyi_entropy_from_logits as renyi_entropy_from_logits
-from ._families import total_variation_distance as total_variation_distance
-from ._families import (
+from ._measures.f_divergences import f_divergence as f_divergence
+from ._measures.f_divergences import (
+    f_divergence_from_logits as f_divergence_from_logits,
+)
+from ._measures.f_divergences import hellinger_distance as hellinger_distance
+from ._measures.f_divergences import (
+    hellinger_distance_from_logits as hellinger_distance_from_logits,
+)
+from ._measures.f_divergences import (
+    total_variation_distance as total_variation_distance,
+)
+from ._measures.f_divergences import (
     total_variation_distance_from_logits as total_variation_distance_from_logits,
 )
-from ._families import tsallis_entropy as tsallis_entropy
-from ._families import tsallis_entropy_from_logits as tsallis_entropy_from_logits
-from ._information import conditional_entropy as conditional_entropy
-from ._information import (
+from ._measures.information import conditional_entropy as conditional_entropy
+from ._measures.information import (
     conditional_entropy_from_logits as conditional_entropy_from_logits,
 )
-from ._information import mutual_information as mutual_information
-from ._information import (
+from ._measures.information import mutual_information as mutual_information
+from ._measures.information import (
     mutual_information_from_logits as mutual_information_from_logits,
 )
-from ._information import perplexity as perplexity
-from ._information import perplexity_from_logits as perplexity_from_logits
-from ._information import (
+from ._measures.information import perplexity as perplexity
+from ._measures.information import perplexity_from_logits as perplexity_from_logits
+from ._measures.information import (
     perplexity_with_integer_labels as perplexity_with_integer_labels,
 )
-from ._montecarlo import monte_carlo_kl as monte_carlo_kl
+from ._measures.montecarlo import monte_carlo_kl as monte_carlo_kl
+from ._measures.orders import alpha_divergence as alpha_divergence
+from ._measures.orders import (
+    alpha_divergence_from_logits as alpha_divergence_from_logits,
+)
+from ._measures.orders import renyi_divergence as renyi_divergence
+from ._measures.orders import (
+    renyi_divergence_from_logits as renyi_divergence_from_logits,
+)
+from ._measures.orders import renyi_entropy as renyi_entropy
+from ._measures.orders import renyi_entropy_from_logits as renyi_entropy_from_logits
+from ._measures.orders import tsallis_entropy as tsallis_entropy
+from ._measures.orders import tsallis_entropy_from_logits as tsallis_entropy_from_logits
+from .families import bernoulli as bernoulli
+from .families import beta as beta
+from .families import categorical as categorical
+from .families import dirichlet as dirichlet
+from .families import exponential as exponential
+from .families import gamma as gamma
+from .families import laplace as laplace
+from .families import mvn as mvn
+from .families import normal as normal
+from .families import poisson as poisson
+
+# The families live in jaxdiv/families/; their public paths are the short ones
+# (``import jaxdiv.normal``, ``from jaxdiv.normal import kl_divergence``), so
+# each is registered under ``jaxdiv.<name>`` too: the same module object.
+for _name in families.__all__:
+    _sys.modules[f"{__name__}.{_name}"] = getattr(families, _name)
+del _name
 
 try:
     __version__ = _version("jaxdiv")

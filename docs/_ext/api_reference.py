@@ -1,8 +1,9 @@
 """Render ``docs/api.md`` as the API reference.
 
 ``api.md`` lists every public name as a bullet ``- `jaxdiv.some.name```
-(``tests/test_api.py`` checks that list against ``__all__``). When Sphinx
-reads the file, each such bullet becomes an ``autofunction`` entry (inside
+(``tests/integration/test_public_api.py`` checks that list against
+``__all__``). When Sphinx reads the file, each such bullet becomes an
+``autofunction`` entry (inside
 ``eval-rst``: autodoc emits reST, which MyST would read as Markdown), so the
 rendered page shows the full docstring (math typeset, shapes, doctest) at the
 place the list names it, and the prose between the lists stays as written.

@@ -1,6 +1,6 @@
 r"""Fused value-and-derivative kernels for the losses that run at LLM scale.
 
-The measures in ``jaxdiv._categorical`` are written for clarity: a masked
+The measures in ``jaxdiv._measures.categorical`` are written for clarity: a masked
 log-softmax, then the formula on ``(p, log p)`` pairs, differentiated by JAX.
 For the hot paths of training (integer-label cross-entropy, the KL between
 log-probabilities, the distillation KL between two sets of logits) that
@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from ._numerics import clamp_nonnegative, expm1mx, weighted
+from .numerics import clamp_nonnegative, expm1mx, weighted
 
 
 def _lowest(dtype) -> float:
@@ -438,7 +438,7 @@ kl_log_targets.defjvp(_kl_jvp, symbolic_zeros=True)
 # KL divergence between two softmaxes, from logits
 
 
-def _difference(a, b, c):
+def difference(a, b, c):
     """``(a - b) - c`` with ``a - b`` not rounded (Knuth's two-sum): a pair of
     close distributions given by logits offset by a large constant keeps
     every digit of the small difference. ``a = -inf`` gives 0 (outside the
@@ -450,7 +450,7 @@ def _difference(a, b, c):
     return jnp.where(a == -jnp.inf, jnp.zeros_like(hi), (hi - c) + lo)
 
 
-def _two_difference(x, y):
+def two_difference(x, y):
     """``(d, err)`` with ``d = fl(x - y)`` and ``d + err = x - y`` exactly
     (two-sum; ``err = 0`` where ``d`` is not finite)."""
     d = x - y
@@ -487,8 +487,8 @@ def _kl_logits_forward(ax, axis_name, a, b):
         for n in (na, nb)
     )
     ea = na.exps
-    c, c_lo = _two_difference(na.shift, nb.shift)
-    u0 = _difference(a, b, c)
+    c, c_lo = two_difference(na.shift, nb.shift)
+    u0 = difference(a, b, c)
     held = ea > 0
     mu = _psum(jnp.sum(weighted(ea, u0), axis=ax, keepdims=True), axis_name)
     mu = mu * na.inv_sum

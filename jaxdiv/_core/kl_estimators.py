@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._numerics import expm1mx
+from .numerics import expm1mx
 
 ESTIMATORS = ("k1", "k2", "k3")
 

@@ -20,7 +20,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from . import _checks
+from . import checks
 
 
 def weighted(p: jax.Array, v: jax.Array) -> jax.Array:
@@ -206,7 +206,7 @@ def shifted_log_sum(logits, axes, where, axis_name):
 
 def log_normalizer(
     logits: jax.Array,
-    axes: _checks.Axes,
+    axes: checks.Axes,
     where: jax.Array | None = None,
     keepdims: bool = False,
     axis_name: str | tuple[str, ...] | None = None,
@@ -231,7 +231,7 @@ def log_normalizer(
 
 def log_softmax(
     logits: jax.Array,
-    axes: _checks.Axes,
+    axes: checks.Axes,
     where: jax.Array | None = None,
     axis_name: str | tuple[str, ...] | None = None,
 ) -> jax.Array:
@@ -256,7 +256,7 @@ def log_softmax(
 
 
 def event_sum(
-    x: jax.Array, axes: _checks.Axes, axis_name: str | tuple[str, ...] | None = None
+    x: jax.Array, axes: checks.Axes, axis_name: str | tuple[str, ...] | None = None
 ) -> jax.Array:
     """Sum over the event axes, and across devices when they are split."""
     s = jnp.sum(x, axis=axes)
@@ -264,14 +264,14 @@ def event_sum(
 
 
 def event_any(
-    x: jax.Array, axes: _checks.Axes, axis_name: str | tuple[str, ...] | None = None
+    x: jax.Array, axes: checks.Axes, axis_name: str | tuple[str, ...] | None = None
 ) -> jax.Array:
     """``any`` over the event axes, and across devices when they are split."""
     return jnp.squeeze(_shard_any(x, axes, axis_name), axes)
 
 
 def event_max(
-    x: jax.Array, axes: _checks.Axes, axis_name: str | tuple[str, ...] | None = None
+    x: jax.Array, axes: checks.Axes, axis_name: str | tuple[str, ...] | None = None
 ) -> jax.Array:
     """``max`` over the event axes (and devices), differentiable when split.
 

@@ -34,7 +34,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ._parametric import recip
+from .primitives import recip
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 

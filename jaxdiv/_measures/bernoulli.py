@@ -29,14 +29,14 @@ outside ``[0, 1]`` (and nan) give nan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks, _parametric
-from ._numerics import clamp_nonnegative, expm1mx, in_base, safe_log, weighted
+from .._core import checks, primitives, value_checks
+from .._core.numerics import clamp_nonnegative, expm1mx, in_base, safe_log, weighted
+from .._core.types import OptionalAxis
+from ..families import _common
 
 # --------------------------------------------------------------------------
 # the formulas, once, elementwise; jaxdiv.bernoulli reuses them
@@ -82,7 +82,7 @@ def _bregman(w, w_q, t):
 
 def _log_ratio_probs(p, q):
     """``log(p / q)`` for ``p, q`` in [0, 1], to rounding as ``p / q -> 1``."""
-    return _parametric.log_ratio(p, q)
+    return primitives.log_ratio(p, q)
 
 
 def _log_ratio_complements(p, q):
@@ -95,7 +95,7 @@ def _log_ratio_complements(p, q):
     # both complements exact (p, q >= 1/2): the log of their quotient;
     # otherwise one complement is > 1/2 and the logs' difference is exact
     exact = (p >= 0.5) & (q >= 0.5) & ~bad & ~near
-    quotient = _parametric.log_ratio(
+    quotient = primitives.log_ratio(
         jnp.where(exact, cp, 1.0), jnp.where(exact, cq, 1.0)
     )
     far = _log1m(jnp.where(bad, 0.5, p)) - _log1m(jnp.where(bad, 0.5, q))
@@ -182,14 +182,14 @@ def _kl_logits(a, b):
 
 
 def _inputs(name, arrays, where, fill):
-    xs = _checks.floatings(name, **_parametric.python_scalars_as_floats(arrays))
-    _checks.same_shape(name, **dict(zip(arrays, xs, strict=True)))
-    where = _checks.mask(name, where, xs[0].shape)
+    xs = checks.floatings(name, **_common.python_scalars_as_floats(arrays))
+    checks.same_shape(name, **dict(zip(arrays, xs, strict=True)))
+    where = checks.mask(name, where, xs[0].shape)
     for k, x in zip(arrays, xs, strict=True):
         if fill == 0.5:
-            _checks.unit_interval(name, k, x, where)
+            value_checks.unit_interval(name, k, x, where)
         else:
-            _checks.no_nan_or_posinf(name, k, x, where, posinf_ok=True)
+            value_checks.no_nan_or_posinf(name, k, x, where, posinf_ok=True)
     if where is not None:  # masked garbage reaches neither value nor gradient
         xs = [jnp.where(where, x, fill) for x in xs]
     return xs, where
@@ -199,17 +199,14 @@ def _reduce(name, values, axis, where, base):
     if where is not None:
         values = jnp.where(where, values, 0.0)
     if axis is not None:
-        values = jnp.sum(values, axis=_checks.axes(name, axis, values.ndim))
+        values = jnp.sum(values, axis=checks.axes(name, axis, values.ndim))
     return in_base(values, base)
-
-
-Axis = int | Sequence[int] | None
 
 
 def binary_entropy(
     p: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -245,7 +242,7 @@ def binary_cross_entropy(
     p: ArrayLike,
     q: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -280,7 +277,7 @@ def binary_kl_divergence(
     p: ArrayLike,
     q: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -314,7 +311,7 @@ def binary_kl_divergence(
 def binary_entropy_from_logits(
     logits: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -348,7 +345,7 @@ def binary_cross_entropy_from_logits(
     p_logits: ArrayLike,
     q_logits: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -385,7 +382,7 @@ def binary_kl_divergence_from_logits(
     p_logits: ArrayLike,
     q_logits: ArrayLike,
     *,
-    axis: Axis = None,
+    axis: OptionalAxis = None,
     where: ArrayLike | None = None,
     base: float | None = None,
 ) -> jax.Array:
@@ -422,7 +419,7 @@ def binary_kl_divergence_from_logits(
 
 def _from_probs(name, argname, p, where):
     """``(stack([1 - p, p]), log of it)``, checked to lie in ``[0, 1]``."""
-    _checks.unit_interval(name, argname, p, where)
+    value_checks.unit_interval(name, argname, p, where)
     two = jnp.stack([1.0 - p, p], axis=-1)
     if where is not None:
         two = jnp.where(where[..., None], two, 0.0)
@@ -431,7 +428,7 @@ def _from_probs(name, argname, p, where):
 
 def _from_logits(name, argname, logits, where):
     """``(probabilities, log-probabilities)`` of ``sigmoid(-x), sigmoid(x)``."""
-    _checks.no_nan_or_posinf(name, argname, logits, where, posinf_ok=True)
+    value_checks.no_nan_or_posinf(name, argname, logits, where, posinf_ok=True)
     if where is not None:  # masked nan would reach the gradient of log_sigmoid
         logits = jnp.where(where, logits, 0.0)
     logs = jnp.stack([jax.nn.log_sigmoid(-logits), jax.nn.log_sigmoid(logits)], -1)

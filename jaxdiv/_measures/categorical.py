@@ -1,157 +1,34 @@
 r"""Entropy, cross-entropy, KL and Jensen-Shannon on categorical distributions.
 
-Every measure is written once, on a pair ``(p, log p)``, in the private
-``_h``/``_ce``/``_kl``/``_js`` functions below. The public probability forms
-build that pair with :func:`jaxdiv._numerics.safe_log`; the logits forms with
-the masked log-softmax; the Bernoulli measures (``_binary.py``) with a
-two-category axis. So one formula serves every parameterisation.
+Every measure is written once, on a pair ``(p, log p)``, in
+:mod:`jaxdiv._core.formulas`; the builders of :mod:`jaxdiv._core.inputs` make
+that pair from probabilities (with ``safe_log``) or logits (with the masked
+log-softmax), and the Bernoulli measures (``jaxdiv/_measures/bernoulli.py``)
+with a two-category axis. So one formula serves every parameterisation. The
+KL from two sets of logits is the fused kernel of :mod:`jaxdiv._core.kernels`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks, _kernels
-from ._numerics import (
-    clamp_nonnegative,
+from .._core import formulas, inputs, kernels
+from .._core.numerics import (
     event_sum,
-    exp_bregman_x,
     in_base,
     log_mix,
-    log_softmax,
-    propagate_nan,
     safe_log,
     safe_sqrt,
     shifted_log_sum,
-    weighted,
 )
+from .._core.types import Axis
 
-Axis = int | Sequence[int]
-_kl_from_logits_kernel = jax.jit(_kernels.kl_from_logits, static_argnums=(0, 1))
-
-# --------------------------------------------------------------------------
-# the formulas, once, on (p, log p) pairs
-
-
-def _h(p, logp, ax, axis_name=None):
-    return 0.0 - event_sum(weighted(p, logp), ax, axis_name)
-
-
-def _ce(p, logq, ax, axis_name=None):
-    return 0.0 - event_sum(weighted(p, logq), ax, axis_name)
-
-
-def _kl_sum(p, logp, logq, ax, axis_name=None):
-    return event_sum(weighted(p, logp - logq), ax, axis_name)
-
-
-def _kl(p, logp, logq, ax, axis_name=None):
-    """The KL sum, never negative for distributions.
-
-    Only rounding-level negatives are clamped (32 eps of the terms'
-    magnitude): a clearly negative sum means ``q`` (or ``p``) is not
-    normalised, logits passed for log-probabilities say, and stays visible
-    rather than a silent 0 with zero gradient. A ``where`` mask changes
-    nothing here: the masked value equals the value on the kept entries
-    alone (boolean indexing), as in optax.
-    """
-    kl = _kl_sum(p, logp, logq, ax, axis_name)
-    scale = event_sum(
-        weighted(p, jnp.abs(logp)) + weighted(p, jnp.abs(logq)), ax, axis_name
-    )
-    return clamp_nonnegative(kl, scale)
-
-
-def _js(p, logp, q, logq, logm, weight, ax, axis_name=None, near=None):
-    """``w KL(p || m) + (1 - w) KL(q || m)`` on the pairs, entry by entry.
-
-    ``near``, when given, is ``(mask, y_p, y_q)`` with ``y = log(p / m)`` and
-    ``log(q / m)`` accurate to rounding where ``mask``: there the entry is
-    summed as ``m (w k(y_p) + (1 - w) k(y_q))``, ``k(y) = e^y (y - 1) + 1``,
-    which equals ``w p log(p/m) + (1 - w) q log(q/m)`` (the linear terms
-    ``m - w p - (1 - w) q`` vanish entry by entry) without cancellation, so
-    nearby distributions keep full relative precision and ``JS(p, p)`` is
-    exactly 0 with zero gradient.
-    """
-    w = jnp.asarray(weight, p.dtype)
-    # At w = 0 (or 1) the unused KL may be +inf: zero its probabilities, not
-    # just its weight, so neither the value nor the gradient sees 0 * inf.
-    p = jnp.where(w == 0, 0.0, p)
-    q = jnp.where(w == 1, 0.0, q)
-    terms = w * weighted(p, logp - logm) + (1.0 - w) * weighted(q, logq - logm)
-    if near is not None:
-        mask, y_p, y_q = near
-        y_p = jnp.where(mask, y_p, 0.0)
-        y_q = jnp.where(mask, y_q, 0.0)
-        m = jnp.exp(jnp.where(mask, logm, 0.0))
-        close = m * (w * exp_bregman_x(y_p) + (1.0 - w) * exp_bregman_x(y_q))
-        terms = jnp.where(mask, close, terms)
-    # Only the total is clamped: with a `where` mask on probabilities the rows
-    # are sub-normalised and one KL term alone may be negative. The bound is
-    # the binary entropy of w (log 2 at w = 1/2, so 1 bit exactly in base 2).
-    bound = 0.0 - weighted(w, safe_log(w)) - weighted(1.0 - w, safe_log(1.0 - w))
-    return jnp.minimum(clamp_nonnegative(event_sum(terms, ax, axis_name)), bound)
-
+_kl_from_logits_kernel = jax.jit(kernels.kl_from_logits, static_argnums=(0, 1))
 
 # --------------------------------------------------------------------------
-# building the (p, log p) pairs from user input
-
-
-def _one_prob(name, p, axis, where):
-    p = _checks.floating(name, "p", p)
-    ax = _checks.event_axes(name, p, axis)
-    where = _checks.mask(name, where, p.shape)
-    _checks.probabilities(name, "p", p, ax, where)
-    if where is not None:
-        p = jnp.where(where, p, 0.0)
-    return p, safe_log(p), ax
-
-
-def _two_probs(name, p, q, axis, where):
-    p, q = _checks.floatings(name, p=p, q=q)
-    p, q, ax = _checks.pair(name, p, q, axis)
-    if not ax:
-        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
-    where = _checks.mask(name, where, p.shape)
-    _checks.probabilities(name, "p", p, ax, where)
-    _checks.probabilities(name, "q", q, ax, where)
-    if where is not None:
-        p = jnp.where(where, p, 0.0)
-        q = jnp.where(where, q, 0.0)
-    p, q = propagate_nan(p, q)
-    return p, safe_log(p), q, safe_log(q), ax
-
-
-def _one_logits(name, logits, axis, where, axis_name=None, argname="logits"):
-    logits = _checks.floating(name, argname, logits)
-    ax = _checks.event_axes(name, logits, axis)
-    where = _checks.mask(name, where, logits.shape)
-    _checks.no_nan_or_posinf(name, argname, logits, where)
-    logp = log_softmax(logits, ax, where, axis_name)
-    return jnp.exp(logp), logp, ax
-
-
-def _checked_logit_pair(name, p_logits, q_logits, axis, where):
-    """The validated pair of logits, their event axes and broadcast mask."""
-    a, b = _checks.floatings(name, p_logits=p_logits, q_logits=q_logits)
-    a, b, ax = _checks.pair(name, a, b, axis, names=("p_logits", "q_logits"))
-    if not ax:
-        raise ValueError(f"jaxdiv.{name}: expected an event axis, got scalars.")
-    where = _checks.mask(name, where, a.shape)
-    _checks.no_nan_or_posinf(name, "p_logits", a, where)
-    _checks.no_nan_or_posinf(name, "q_logits", b, where)
-    return a, b, ax, where
-
-
-def _two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
-    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
-    logp = log_softmax(a, ax, where, axis_name)
-    logq = log_softmax(b, ax, where, axis_name)
-    return jnp.exp(logp), logp, jnp.exp(logq), logq, ax
+# Jensen-Shannon: the mixture and its near-entry refinement
 
 
 def _check_weight(name, weight):
@@ -161,7 +38,7 @@ def _check_weight(name, weight):
 
 def _js_probs(name, p, q, weight, axis, where):
     _check_weight(name, weight)
-    p, logp, q, logq, ax = _two_probs(name, p, q, axis, where)
+    p, logp, q, logq, ax = inputs.two_probs(name, p, q, axis, where)
     w = jnp.asarray(weight, p.dtype)
     m = w * p + (1.0 - w) * q  # exact at p == q, so JS(p, p) is exactly 0
     # where w * p underflows (flushed subnormals) take log m in log space
@@ -172,12 +49,12 @@ def _js_probs(name, p, q, weight, axis, where):
     close = both & (jnp.abs(qs - ps) <= 0.25 * jnp.minimum(ps, qs))
     y_p = -jnp.log1p((1.0 - w) * (qs - ps) / ps)
     y_q = -jnp.log1p(w * (ps - qs) / qs)
-    return _js(p, logp, q, logq, logm, w, ax, near=(close, y_p, y_q))
+    return formulas.js(p, logp, q, logq, logm, w, ax, near=(close, y_p, y_q))
 
 
 def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     _check_weight(name, weight)
-    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
+    a, b, ax, where = inputs.logit_pair(name, p_logits, q_logits, axis, where)
     sa, xa, _, ma, log_sa = shifted_log_sum(a, ax, where, axis_name)
     sb, xb, _, mb, log_sb = shifted_log_sum(b, ax, where, axis_name)
     logp = jnp.where(sa, (xa - ma) - log_sa, -jnp.inf)
@@ -188,8 +65,8 @@ def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     # log(q / p) from the logits' difference (not rounded), then the shifts
     both = (p > 0) & (q > 0)
     xa_s, xb_s = jnp.where(both, xa, 0.0), jnp.where(both, xb, 0.0)
-    c, c_lo = _kernels._two_difference(mb, ma)
-    diff = (_kernels._difference(xb_s, xa_s, c) - c_lo) - (log_sb - log_sa)
+    c, c_lo = kernels.two_difference(mb, ma)
+    diff = (kernels.difference(xb_s, xa_s, c) - c_lo) - (log_sb - log_sa)
     close = both & (jnp.abs(diff) <= 0.5)
     diff = jnp.where(close, diff, 0.0)
     # The two log-sums are each rounded, which leaves a constant error in
@@ -202,7 +79,7 @@ def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     diff = jnp.where(close, diff - jnp.log1p(nu), 0.0)
     y_p = -jnp.log1p((1.0 - w) * jnp.expm1(diff))
     y_q = -jnp.log1p(w * jnp.expm1(-diff))
-    return _js(p, logp, q, logq, logm, w, ax, axis_name, near=(close, y_p, y_q))
+    return formulas.js(p, logp, q, logq, logm, w, ax, axis_name, near=(close, y_p, y_q))
 
 
 # --------------------------------------------------------------------------
@@ -248,8 +125,8 @@ def entropy(
       Shannon, `A Mathematical Theory of Communication
       <https://doi.org/10.1002/j.1538-7305.1948.tb01338.x>`_, 1948.
     """
-    p, logp, ax = _one_prob("entropy", p, axis, where)
-    return in_base(_h(p, logp, ax), base)
+    p, logp, ax = inputs.one_prob("entropy", p, axis, where)
+    return in_base(formulas.entropy(p, logp, ax), base)
 
 
 def cross_entropy(
@@ -294,8 +171,8 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    p, _, q, logq, ax = _two_probs("cross_entropy", p, q, axis, where)
-    return in_base(_ce(p, logq, ax), base)
+    p, _, q, logq, ax = inputs.two_probs("cross_entropy", p, q, axis, where)
+    return in_base(formulas.cross_entropy(p, logq, ax), base)
 
 
 def kl_divergence(
@@ -341,8 +218,8 @@ def kl_divergence(
       Kullback and Leibler, `On Information and Sufficiency
       <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
     """
-    p, logp, _, logq, ax = _two_probs("kl_divergence", p, q, axis, where)
-    return in_base(_kl(p, logp, logq, ax), base)
+    p, logp, _, logq, ax = inputs.two_probs("kl_divergence", p, q, axis, where)
+    return in_base(formulas.kl(p, logp, logq, ax), base)
 
 
 def js_divergence(
@@ -464,8 +341,10 @@ def entropy_from_logits(
       >>> jaxdiv.entropy_from_logits(jnp.array([0.0, 0.0, -jnp.inf]), base=2)
       Array(1., dtype=float32)
     """
-    p, logp, ax = _one_logits("entropy_from_logits", logits, axis, where, axis_name)
-    return in_base(_h(p, logp, ax, axis_name), base)
+    p, logp, ax = inputs.one_logits(
+        "entropy_from_logits", logits, axis, where, axis_name
+    )
+    return in_base(formulas.entropy(p, logp, ax, axis_name), base)
 
 
 def cross_entropy_from_logits(
@@ -499,10 +378,10 @@ def cross_entropy_from_logits(
       >>> jaxdiv.cross_entropy_from_logits(jnp.zeros(4), jnp.zeros(4)).round(4)
       Array(1.3863, dtype=float32)
     """
-    p, _, _, logq, ax = _two_logits(
+    p, _, _, logq, ax = inputs.two_logits(
         "cross_entropy_from_logits", p_logits, q_logits, axis, where, axis_name
     )
-    return in_base(_ce(p, logq, ax, axis_name), base)
+    return in_base(formulas.cross_entropy(p, logq, ax, axis_name), base)
 
 
 def kl_divergence_from_logits(
@@ -542,12 +421,12 @@ def kl_divergence_from_logits(
       Array(0.5108, dtype=float32)
     """
     name = "kl_divergence_from_logits"
-    a, b, ax, where = _checked_logit_pair(name, p_logits, q_logits, axis, where)
+    a, b, ax, where = inputs.logit_pair(name, p_logits, q_logits, axis, where)
     if where is not None:  # outside the support of both softmaxes
         a = jnp.where(where, a, -jnp.inf)
         b = jnp.where(where, b, -jnp.inf)
-    # _kl on the two log-softmaxes, fused (same numbers and edges, tested
-    # against it): no log-softmax is materialised, see jaxdiv._kernels.
+    # formulas.kl on the two log-softmaxes, fused (same numbers and edges, tested
+    # against it): no log-softmax is materialised, see jaxdiv.kernels.
     # compiled as one unit eagerly too, so eager, jit and vmap agree bit for bit
     return in_base(_kl_from_logits_kernel(ax, axis_name, a, b), base)
 

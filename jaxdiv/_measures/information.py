@@ -3,7 +3,7 @@ r"""Mutual information, conditional entropy and perplexity.
 Mutual information and conditional entropy act on a joint table
 :math:`p(x, y)` whose two event axes are named by an *ordered* pair
 ``axis=(x_axis, y_axis)``; every other axis is a batch axis. Both are written
-with ``_categorical``'s formulas on ``(p, log p)`` pairs, the marginals
+with ``jaxdiv._measures.categorical``'s formulas on ``(p, log p)`` pairs, the marginals
 coming from sums (probabilities) or masked log-sum-exps (logits), so zeros,
 masks, ``-inf`` logits and empty tables behave as for the core measures.
 Perplexity is the exponential of an entropy or a cross-entropy.
@@ -17,9 +17,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks
-from ._categorical import _ce, _h, _kl, _one_logits, _one_prob, _two_logits, _two_probs
-from ._numerics import (
+from .._core import checks, formulas, inputs, value_checks
+from .._core.numerics import (
     clamp_nonnegative,
     in_base,
     log_normalizer,
@@ -27,20 +26,20 @@ from ._numerics import (
     safe_log,
     support_of,
 )
+from .._core.types import AxisName
 
 AxisPair = Sequence[int]
-AxisName = str | tuple[str, ...] | None
 
 
 def _joint_prob(name, joint, axis, where):
-    xa, ya = _checks.axis_pair(name, axis, jnp.ndim(joint))
-    p, lp, ax = _one_prob(name, joint, (xa, ya), where)
+    xa, ya = checks.axis_pair(name, axis, jnp.ndim(joint))
+    p, lp, ax = inputs.one_prob(name, joint, (xa, ya), where)
     return p, lp, ax, xa, ya
 
 
 def _joint_logits(name, logits, axis, where):
-    xa, ya = _checks.axis_pair(name, axis, jnp.ndim(logits))
-    p, lp, ax = _one_logits(name, logits, (xa, ya), where)
+    xa, ya = checks.axis_pair(name, axis, jnp.ndim(logits))
+    p, lp, ax = inputs.one_logits(name, logits, (xa, ya), where)
     return p, lp, ax, xa, ya
 
 
@@ -110,7 +109,7 @@ def mutual_information(
     p, lp, ax, xa, ya = _joint_prob("mutual_information", joint, axis, where)
     px = jnp.sum(p, axis=ya, keepdims=True)
     py = jnp.sum(p, axis=xa, keepdims=True)
-    return in_base(_kl(p, lp, safe_log(px) + safe_log(py), ax), base)
+    return in_base(formulas.kl(p, lp, safe_log(px) + safe_log(py), ax), base)
 
 
 def mutual_information_from_logits(
@@ -158,7 +157,7 @@ def mutual_information_from_logits(
         "mutual_information_from_logits", logits, axis, where
     )
     lm = _log_marginal(lp, ya) + _log_marginal(lp, xa)
-    return in_base(_kl(p, lp, lm, ax), base)
+    return in_base(formulas.kl(p, lp, lm, ax), base)
 
 
 # --------------------------------------------------------------------------
@@ -216,7 +215,9 @@ def conditional_entropy(
     """
     p, lp, ax, _, ya = _joint_prob("conditional_entropy", joint, axis, where)
     px = jnp.sum(p, axis=ya, keepdims=True)
-    return in_base(clamp_nonnegative(_ce(p, lp - safe_log(px), ax)), base)
+    return in_base(
+        clamp_nonnegative(formulas.cross_entropy(p, lp - safe_log(px), ax)), base
+    )
 
 
 def conditional_entropy_from_logits(
@@ -261,7 +262,7 @@ def conditional_entropy_from_logits(
     p, lp, ax, _, ya = _joint_logits(
         "conditional_entropy_from_logits", logits, axis, where
     )
-    h = _ce(p, lp - _log_marginal(lp, ya), ax)
+    h = formulas.cross_entropy(p, lp - _log_marginal(lp, ya), ax)
     return in_base(clamp_nonnegative(h), base)
 
 
@@ -315,10 +316,10 @@ def perplexity(
       <https://doi.org/10.1121/1.2016299>`_, 1977.
     """
     if q is None:
-        p, lp, ax = _one_prob("perplexity", p, axis, where)
-        return jnp.exp(_h(p, lp, ax))
-    p, _, q, lq, ax = _two_probs("perplexity", p, q, axis, where)
-    return jnp.exp(_ce(p, lq, ax))
+        p, lp, ax = inputs.one_prob("perplexity", p, axis, where)
+        return jnp.exp(formulas.entropy(p, lp, ax))
+    p, _, q, lq, ax = inputs.two_probs("perplexity", p, q, axis, where)
+    return jnp.exp(formulas.cross_entropy(p, lq, ax))
 
 
 def perplexity_from_logits(
@@ -356,10 +357,12 @@ def perplexity_from_logits(
     """
     name = "perplexity_from_logits"
     if q_logits is None:
-        p, lp, ax = _one_logits(name, p_logits, axis, where, axis_name)
-        return jnp.exp(_h(p, lp, ax, axis_name))
-    p, _, _, lq, ax = _two_logits(name, p_logits, q_logits, axis, where, axis_name)
-    return jnp.exp(_ce(p, lq, ax, axis_name))
+        p, lp, ax = inputs.one_logits(name, p_logits, axis, where, axis_name)
+        return jnp.exp(formulas.entropy(p, lp, ax, axis_name))
+    p, _, _, lq, ax = inputs.two_logits(
+        name, p_logits, q_logits, axis, where, axis_name
+    )
+    return jnp.exp(formulas.cross_entropy(p, lq, ax, axis_name))
 
 
 def perplexity_with_integer_labels(
@@ -419,19 +422,19 @@ def perplexity_with_integer_labels(
       <https://doi.org/10.1121/1.2016299>`_, 1977.
     """
     name = "perplexity_with_integer_labels"
-    logits = _checks.floating(name, "logits", logits)
-    labels, ax = _checks.labels_for(name, logits, labels, axis)
+    logits = checks.floating(name, "logits", logits)
+    labels, ax = checks.labels_for(name, logits, labels, axis)
     if where is not None:
         where = jnp.asarray(where)
         if where.ndim == labels.ndim and logits.ndim == labels.ndim + 1:
             where = jnp.expand_dims(where, ax)
-    where = _checks.mask(name, where, logits.shape)
-    _checks.no_nan_or_posinf(name, "logits", logits, where)
-    _checks.label_range(name, labels, logits.shape[ax])
+    where = checks.mask(name, where, logits.shape)
+    value_checks.no_nan_or_posinf(name, "logits", logits, where)
+    value_checks.label_range(name, labels, logits.shape[ax])
     if token_axis is None:
         tokens = tuple(range(labels.ndim))
     else:
-        tokens = _checks.axes(name, token_axis, labels.ndim)
+        tokens = checks.axes(name, token_axis, labels.ndim)
     logp = log_softmax(logits, (ax,), where)
     kept = jnp.any(support_of(logits, where), axis=ax)
     safe = jnp.expand_dims(jnp.where(kept, labels, 0), ax)

@@ -4,7 +4,7 @@ The closed forms of the family modules (``jaxdiv.normal`` ...) cover pairs of
 the same family. For any other pair with a finite divergence, e.g.
 :math:`D_{KL}(\mathrm{Laplace} \| \mathcal{N})`, :func:`monte_carlo_kl`
 averages a per-sample estimator over draws of ``p``. It shares the k1/k2/k3
-estimators of ``jaxdiv._estimators`` with ``jaxdiv.losses.kl_penalty``, and
+estimators of ``jaxdiv._core.kl_estimators`` with ``jaxdiv.losses.kl_penalty``, and
 works with any sampler and log-densities: every family module exposes
 ``sample(key, *params, shape=...)`` and ``log_prob(x, *params)`` for that.
 """
@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks
-from ._estimators import ESTIMATORS, kl_estimate
+from .._core import checks
+from .._core.kl_estimators import ESTIMATORS, kl_estimate
 
 _NAME = "monte_carlo_kl"
 
@@ -126,11 +126,11 @@ def monte_carlo_kl(
             f"jaxdiv.{_NAME}: estimator must be one of {ESTIMATORS}, got {estimator!r}."
         )
     x = sample_p(key, (n,))
-    log_p, log_q = _checks.floatings(
+    log_p, log_q = checks.floatings(
         _NAME, log_prob_p=log_prob_p(x), log_prob_q=log_prob_q(x)
     )
-    _checks.same_shape(_NAME, log_prob_p=log_p, log_prob_q=log_q)
-    _checks.leading_axis(_NAME, "log_prob_p(x)", log_p, n)
+    checks.same_shape(_NAME, log_prob_p=log_p, log_prob_q=log_q)
+    checks.leading_axis(_NAME, "log_prob_p(x)", log_p, n)
     terms = kl_estimate(log_p, log_q, estimator)
     estimate = jnp.mean(terms, axis=0)
     if not return_stderr:

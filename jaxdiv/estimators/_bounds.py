@@ -23,14 +23,13 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-
-AxisName = str | tuple[str, ...] | None
+from .._core import checks
+from .._core.types import AxisName
 
 
 def _scores(name: str, scores: ArrayLike, axis_name: AxisName, min_n: int):
     """Checked scores, the positive mask and the global batch size ``n``."""
-    s = _checks.floating(name, "scores", scores)
+    s = checks.floating(name, "scores", scores)
     size = 1 if axis_name is None else jax.lax.axis_size(axis_name)
     if s.ndim != 2 or s.shape[1] != s.shape[0] * size:
         split = "" if axis_name is None else f" (rows split over {size} devices)"

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from .. import _checks
+from .._core import checks
 
 NORMS = ("euclidean", "max")
 # 64 rows x 10,000 keys x 4 bytes = 2.5 MB per distance array: the block's
@@ -42,7 +42,7 @@ _UNROLLED_FEATURES = 32
 
 def samples(name: str, argname: str, x) -> jax.Array:
     """``x`` as a floating ``[n, d]`` array (``[n]`` is one feature)."""
-    x = _checks.floating(name, argname, x)
+    x = checks.floating(name, argname, x)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -75,7 +75,7 @@ def enough_samples(name: str, argname: str, x: jax.Array, needed: int, k: int):
 
 
 def chunk(name: str, chunk_size, n: int) -> int:
-    size = _checks.size_or_none(name, "chunk_size", chunk_size)
+    size = checks.size_or_none(name, "chunk_size", chunk_size)
     return min(n, DEFAULT_CHUNK if size is None else size)
 
 

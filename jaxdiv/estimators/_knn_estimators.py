@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma
 from jax.typing import ArrayLike
 
-from .. import _checks
-from .._numerics import in_base
+from .._core import checks
+from .._core.numerics import in_base
 from . import _knn
 
 
@@ -111,7 +111,7 @@ def knn_entropy(
     name = "estimators.knn_entropy"
     x = _knn.samples(name, "x", x)
     k = _knn.neighbour_count(name, k)
-    norm = _checks.choice(name, "norm", norm, _knn.NORMS)
+    norm = checks.choice(name, "norm", norm, _knn.NORMS)
     _knn.enough_samples(name, "x", x, k + 1, k)
     n, d = x.shape
     size = _knn.chunk(name, chunk_size, n)
@@ -194,9 +194,9 @@ def knn_kl_divergence(
     name = "estimators.knn_kl_divergence"
     x = _knn.samples(name, "x", x)
     y = _knn.samples(name, "y", y)
-    x, y = _checks.floatings(name, x=x, y=y)
+    x, y = checks.floatings(name, x=x, y=y)
     k = _knn.neighbour_count(name, k)
-    norm = _checks.choice(name, "norm", norm, _knn.NORMS)
+    norm = checks.choice(name, "norm", norm, _knn.NORMS)
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"jaxdiv.{name}: x and y must have the same number of features, got "
@@ -282,7 +282,7 @@ def ksg_mutual_information(
     name = "estimators.ksg_mutual_information"
     x = _knn.samples(name, "x", x)
     y = _knn.samples(name, "y", y)
-    x, y = _checks.floatings(name, x=x, y=y)
+    x, y = checks.floatings(name, x=x, y=y)
     k = _knn.neighbour_count(name, k)
     if x.shape[0] != y.shape[0]:
         raise ValueError(

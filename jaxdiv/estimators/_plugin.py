@@ -8,11 +8,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-from .._categorical import entropy as _entropy
-from .._information import mutual_information as _mutual_information
-from .._numerics import in_base
-from .._parametric import div
+from .._core import checks
+from .._core.numerics import in_base
+from .._core.primitives import div
+from .._measures.categorical import entropy as _entropy
+from .._measures.information import mutual_information as _mutual_information
 
 CORRECTIONS = (None, "miller_madow")
 
@@ -99,7 +99,7 @@ def plugin_entropy(
       mutual information <https://doi.org/10.1162/089976603321780272>`_, 2003.
     """
     name = "estimators.plugin_entropy"
-    correction = _checks.choice(name, "correction", correction, CORRECTIONS)
+    correction = checks.choice(name, "correction", correction, CORRECTIONS)
     c = _counts(name, counts, 1)
     p, total = _normalise(c, -1)
     h = _entropy(p, axis=-1)
@@ -152,7 +152,7 @@ def plugin_mutual_information(
       <https://doi.org/10.1162/089976603321780272>`_, 2003.
     """
     name = "estimators.plugin_mutual_information"
-    correction = _checks.choice(name, "correction", correction, CORRECTIONS)
+    correction = checks.choice(name, "correction", correction, CORRECTIONS)
     c = _counts(name, joint_counts, 2)
     p, total = _normalise(c, (-2, -1))
     mi = _mutual_information(p, axis=(-2, -1))

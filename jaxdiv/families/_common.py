@@ -27,15 +27,12 @@ not): the families' gradients stay finite from 1e-30 to 1e30.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _checks, _numerics
-
-Shape = Sequence[int]
+from .._core import checks, value_checks
+from .._core.types import Shape
 
 
 def python_scalars_as_floats(arrays: dict) -> dict:
@@ -52,10 +49,8 @@ def params(
     name: str, event_ndims: dict[str, int] | None = None, **arrays: ArrayLike
 ) -> list[jax.Array]:
     """Floating parameters of one dtype, batch axes broadcast together."""
-    xs = _checks.floatings(name, **python_scalars_as_floats(arrays))
-    return _checks.broadcast_batch(
-        name, dict(zip(arrays, xs, strict=True)), event_ndims
-    )
+    xs = checks.floatings(name, **python_scalars_as_floats(arrays))
+    return checks.broadcast_batch(name, dict(zip(arrays, xs, strict=True)), event_ndims)
 
 
 def positive(name: str, **arrays: jax.Array) -> jax.Array:
@@ -63,7 +58,7 @@ def positive(name: str, **arrays: jax.Array) -> jax.Array:
 
     The mask has the arrays' common (already broadcast) shape.
     """
-    _checks.positive(name, **arrays)
+    value_checks.positive(name, **arrays)
     ok = jnp.ones(jnp.shape(next(iter(arrays.values()))), bool)
     for x in arrays.values():
         ok = ok & (x >= jnp.finfo(x.dtype).tiny) & jnp.isfinite(x)
@@ -98,7 +93,7 @@ def location_scale_pair(name: str, loc_p, scale_p, loc_q, scale_q):
 def finite(name: str, **arrays: jax.Array) -> None:
     """Value checks (opt-in): location parameters are finite."""
     for argname, x in arrays.items():
-        _checks.check(name, jnp.isfinite(x), f"{argname} must be finite.")
+        value_checks.check(name, jnp.isfinite(x), f"{argname} must be finite.")
 
 
 def guard(ok: jax.Array, *xs: jax.Array) -> list[jax.Array]:
@@ -113,54 +108,6 @@ def nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
 
 def _expand(ok: jax.Array, x: jax.Array) -> jax.Array:
     return ok.reshape(ok.shape + (1,) * (x.ndim - ok.ndim))
-
-
-# --------------------------------------------------------------------------
-# differentiable primitives whose derivatives never overflow needlessly
-
-
-@jax.custom_jvp
-def log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``log(x / y)`` for positive ``x``, ``y``, to rounding as ``x / y -> 1``.
-
-    The value is :func:`jaxdiv._numerics.log_ratio`'s; the derivative is
-    ``dx / x - dy / y``, finite for every positive normal ``x`` and ``y``
-    (the quotient rule through ``x / y`` overflows ``1 / y**2``).
-    """
-    return _numerics.log_ratio(x, y)
-
-
-@log_ratio.defjvp
-def _log_ratio_jvp(primals, tangents):
-    x, y = primals
-    dx, dy = tangents
-    return log_ratio(x, y), dx / x - dy / y
-
-
-@jax.custom_jvp
-def div(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x / y`` with the derivative ``(dx - (x / y) dy) / y``: no ``1 / y**2``."""
-    return x / y
-
-
-@div.defjvp
-def _div_jvp(primals, tangents):
-    x, y = primals
-    dx, dy = tangents
-    out = x / y
-    return out, (dx - out * dy) / y
-
-
-@jax.custom_jvp
-def recip(x: jax.Array) -> jax.Array:
-    """``1 / x`` with the derivative ``-(dx / x) / x``: no ``1 / x**2``."""
-    return 1.0 / x
-
-
-@recip.defjvp
-def _recip_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
-    return 1.0 / x, -(dx / x) / x
 
 
 def sample_shape(name: str, shape: int | Shape) -> tuple[int, ...]:

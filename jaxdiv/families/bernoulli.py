@@ -4,7 +4,7 @@ Parameter as in TFP / distrax: ``probs`` :math:`p \in [0, 1]` (the
 probability of the outcome 1); the ``*_from_logits`` functions take the
 log-odds ``logits`` :math:`\ell` instead, :math:`p = \sigma(\ell)`, exact
 for :math:`\ell = \pm\infty`. Every measure delegates to the Bernoulli
-formulas of ``jaxdiv._binary`` (so :func:`entropy` equals
+formulas of ``jaxdiv._measures.bernoulli`` (so :func:`entropy` equals
 :func:`jaxdiv.binary_entropy`, with the same zero-probability conventions:
 :math:`0 \log 0 = 0`, ``+inf`` where ``q`` excludes an outcome ``p`` can
 take), but unlike those, the parameters here broadcast against each other
@@ -19,8 +19,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _binary, _checks, _parametric
-from ._parametric import Shape
+from .._core import value_checks
+from .._core.types import Shape
+from .._measures import bernoulli as bernoulli_measures
+from . import _common
 
 __all__ = [
     "cross_entropy",
@@ -35,16 +37,16 @@ __all__ = [
 
 
 def _probs(name, **arrays):
-    xs = _parametric.params(name, **arrays)
+    xs = _common.params(name, **arrays)
     for k, x in zip(arrays, xs, strict=True):
-        _checks.unit_interval(name, k, x)
+        value_checks.unit_interval(name, k, x)
     return xs
 
 
 def _logits(name, **arrays):
-    xs = _parametric.params(name, **arrays)
+    xs = _common.params(name, **arrays)
     for k, x in zip(arrays, xs, strict=True):
-        _checks.no_nan_or_posinf(name, k, x, posinf_ok=True)
+        value_checks.no_nan_or_posinf(name, k, x, posinf_ok=True)
     return xs
 
 
@@ -73,7 +75,7 @@ def entropy(probs: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.1).
     """
     (p,) = _probs("bernoulli.entropy", probs=probs)
-    return _binary._entropy(p)
+    return bernoulli_measures._entropy(p)
 
 
 def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -102,7 +104,7 @@ def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.3).
     """
     p, q = _probs("bernoulli.kl_divergence", probs_p=probs_p, probs_q=probs_q)
-    return _binary._kl(p, q)
+    return bernoulli_measures._kl(p, q)
 
 
 def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -131,7 +133,7 @@ def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
     p, q = _probs("bernoulli.cross_entropy", probs_p=probs_p, probs_q=probs_q)
-    return _binary._cross_entropy(p, q)
+    return bernoulli_measures._cross_entropy(p, q)
 
 
 def entropy_from_logits(logits: ArrayLike) -> jax.Array:
@@ -162,7 +164,7 @@ def entropy_from_logits(logits: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
     (logits,) = _logits("bernoulli.entropy_from_logits", logits=logits)
-    return _binary._entropy_logits(logits)
+    return bernoulli_measures._entropy_logits(logits)
 
 
 def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -194,7 +196,7 @@ def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
     a, b = _logits(
         "bernoulli.kl_divergence_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return _binary._kl_logits(a, b)
+    return bernoulli_measures._kl_logits(a, b)
 
 
 def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -226,7 +228,7 @@ def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
     a, b = _logits(
         "bernoulli.cross_entropy_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return _binary._cross_entropy_logits(a, b)
+    return bernoulli_measures._cross_entropy_logits(a, b)
 
 
 def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
@@ -254,14 +256,16 @@ def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
       Array([-0.2877, -1.3863], dtype=float32)
     """
     name = "bernoulli.log_prob"
-    (probs,) = _parametric.params(name, probs=probs)
-    x = _parametric.values(name, "x", x, probs.dtype)
-    x, probs = _parametric.params(name, x=x, probs=probs)
-    _checks.unit_interval(name, "probs", probs)
-    ok = _binary._valid(probs)
+    (probs,) = _common.params(name, probs=probs)
+    x = _common.values(name, "x", x, probs.dtype)
+    x, probs = _common.params(name, x=x, probs=probs)
+    value_checks.unit_interval(name, "probs", probs)
+    ok = bernoulli_measures._valid(probs)
     probs = jnp.where(ok, probs, 0.5)
     lp = jnp.where(
-        x == 1, _binary._log(probs), jnp.where(x == 0, _binary._log1m(probs), -jnp.inf)
+        x == 1,
+        bernoulli_measures._log(probs),
+        jnp.where(x == 0, bernoulli_measures._log1m(probs), -jnp.inf),
     )
     return jnp.where(ok & ~jnp.isnan(x), lp, jnp.nan)
 
@@ -290,9 +294,9 @@ def sample(key: ArrayLike, probs: ArrayLike, *, shape: int | Shape = ()) -> jax.
       Array([1., 1., 1.], dtype=float32)
     """
     name = "bernoulli.sample"
-    (probs,) = _parametric.params(name, probs=probs)
-    _checks.unit_interval(name, "probs", probs)
-    shape = _parametric.sample_shape(name, shape) + probs.shape
+    (probs,) = _common.params(name, probs=probs)
+    value_checks.unit_interval(name, "probs", probs)
+    shape = _common.sample_shape(name, shape) + probs.shape
     probs = jnp.broadcast_to(jax.lax.stop_gradient(probs), shape)
     x = jax.random.bernoulli(key, probs, shape).astype(probs.dtype)
     return jnp.where((probs >= 0) & (probs <= 1), x, jnp.nan)

@@ -17,18 +17,18 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _parametric, dirichlet, gamma
-from ._numerics import clamp_nonnegative
-from ._parametric import Shape
+from .._core.numerics import clamp_nonnegative
+from .._core.types import Shape
+from . import _common, dirichlet, gamma
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
 
 def _stacked(name, **arrays):
     """Checks the parameters; returns (ok, [..., 2] stacks of each (c1, c0) pair)."""
-    xs = _parametric.params(name, **arrays)
-    ok = _parametric.positive(name, **dict(zip(arrays, xs, strict=True)))
-    xs = _parametric.guard(ok, *xs)
+    xs = _common.params(name, **arrays)
+    ok = _common.positive(name, **dict(zip(arrays, xs, strict=True)))
+    xs = _common.guard(ok, *xs)
     return ok, [jnp.stack(xs[i : i + 2], axis=-1) for i in range(0, len(xs), 2)]
 
 
@@ -61,7 +61,7 @@ def entropy(concentration1: ArrayLike, concentration0: ArrayLike) -> jax.Array:
     ok, (a,) = _stacked(
         "beta.entropy", concentration1=concentration1, concentration0=concentration0
     )
-    return _parametric.nan_unless(ok, dirichlet._entropy(a))
+    return _common.nan_unless(ok, dirichlet._entropy(a))
 
 
 def kl_divergence(
@@ -106,7 +106,7 @@ def kl_divergence(
         concentration1_q=concentration1_q,
         concentration0_q=concentration0_q,
     )
-    return _parametric.nan_unless(ok, clamp_nonnegative(dirichlet._kl(a, b)))
+    return _common.nan_unless(ok, clamp_nonnegative(dirichlet._kl(a, b)))
 
 
 def cross_entropy(
@@ -150,7 +150,7 @@ def cross_entropy(
         concentration1_q=concentration1_q,
         concentration0_q=concentration0_q,
     )
-    return _parametric.nan_unless(ok, dirichlet._ce(a, b))
+    return _common.nan_unless(ok, dirichlet._ce(a, b))
 
 
 def log_prob(
@@ -181,19 +181,19 @@ def log_prob(
       Array(0.4055, dtype=float32)
     """
     name = "beta.log_prob"
-    c1, c0 = _parametric.params(
+    c1, c0 = _common.params(
         name, concentration1=concentration1, concentration0=concentration0
     )
-    x = _parametric.values(name, "x", x, c1.dtype)
-    x, c1, c0 = _parametric.params(name, x=x, concentration1=c1, concentration0=c0)
-    ok = _parametric.positive(name, concentration1=c1, concentration0=c0)
-    c1, c0 = _parametric.guard(ok, c1, c0)
+    x = _common.values(name, "x", x, c1.dtype)
+    x, c1, c0 = _common.params(name, x=x, concentration1=c1, concentration0=c0)
+    ok = _common.positive(name, concentration1=c1, concentration0=c0)
+    c1, c0 = _common.guard(ok, c1, c0)
     inside = (x >= 0) & (x <= 1)
     xs = jnp.where(inside, x, 0.5)
     lp = gamma._xlogx_power(c1 - 1.0, xs) + gamma._xlog1mx_power(c0 - 1.0, xs)
     lp = lp - dirichlet._lbeta(jnp.stack([c1, c0], axis=-1))
     lp = jnp.where(inside, lp, -jnp.inf)
-    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
+    return _common.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(
@@ -228,12 +228,12 @@ def sample(
       (4,)
     """
     name = "beta.sample"
-    c1, c0 = _parametric.params(
+    c1, c0 = _common.params(
         name, concentration1=concentration1, concentration0=concentration0
     )
-    ok = _parametric.positive(name, concentration1=c1, concentration0=c0)
-    c1, c0 = _parametric.guard(ok, c1, c0)
-    shape = _parametric.sample_shape(name, shape) + c1.shape
+    ok = _common.positive(name, concentration1=c1, concentration0=c0)
+    c1, c0 = _common.guard(ok, c1, c0)
+    shape = _common.sample_shape(name, shape) + c1.shape
     c1, c0, ok = (jnp.broadcast_to(v, shape) for v in (c1, c0, ok))
     x = jax.random.beta(key, c1, c0, shape, c1.dtype)
     return jnp.where(ok, x, jnp.nan)

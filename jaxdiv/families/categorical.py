@@ -9,25 +9,34 @@ and :func:`sample`, for the Monte-Carlo estimators of
 :func:`jaxdiv.monte_carlo_kl`.
 """
 
-from __future__ import annotations
+from __future__ import annotations as annotations
 
 import jax
 import jax.numpy as jnp
-from jax.typing import ArrayLike
+from jax.typing import ArrayLike as ArrayLike
 
-from . import _checks, _parametric
-from ._categorical import cross_entropy as cross_entropy
-from ._categorical import cross_entropy_from_logits as cross_entropy_from_logits
-from ._categorical import entropy as entropy
-from ._categorical import entropy_from_logits as entropy_from_logits
-from ._categorical import js_distance as js_distance
-from ._categorical import js_distance_from_logits as js_distance_from_logits
-from ._categorical import js_divergence as js_divergence
-from ._categorical import js_divergence_from_logits as js_divergence_from_logits
-from ._categorical import kl_divergence as kl_divergence
-from ._categorical import kl_divergence_from_logits as kl_divergence_from_logits
-from ._numerics import safe_log
-from ._parametric import Shape
+from .._core import checks as checks
+from .._core import primitives as primitives
+from .._core import value_checks as value_checks
+from .._core.numerics import safe_log as safe_log
+from .._core.types import Shape as Shape
+from .._measures.categorical import cross_entropy as cross_entropy
+from .._measures.categorical import (
+    cross_entropy_from_logits as cross_entropy_from_logits,
+)
+from .._measures.categorical import entropy as entropy
+from .._measures.categorical import entropy_from_logits as entropy_from_logits
+from .._measures.categorical import js_distance as js_distance
+from .._measures.categorical import js_distance_from_logits as js_distance_from_logits
+from .._measures.categorical import js_divergence as js_divergence
+from .._measures.categorical import (
+    js_divergence_from_logits as js_divergence_from_logits,
+)
+from .._measures.categorical import kl_divergence as kl_divergence
+from .._measures.categorical import (
+    kl_divergence_from_logits as kl_divergence_from_logits,
+)
+from . import _common as _common
 
 __all__ = [
     "cross_entropy",
@@ -46,9 +55,9 @@ __all__ = [
 
 
 def _probs(name, probs):
-    probs = _checks.floating(name, "probs", probs)
-    ax = _checks.event_axes(name, probs, -1)
-    _checks.probabilities(name, "probs", probs, ax, None)
+    probs = checks.floating(name, "probs", probs)
+    ax = checks.event_axes(name, probs, -1)
+    value_checks.probabilities(name, "probs", probs, ax, None)
     return probs
 
 
@@ -80,8 +89,8 @@ def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
     """
     name = "categorical.log_prob"
     probs = _probs(name, probs)
-    x = _checks.integer(name, "x", x)
-    x, probs = _checks.broadcast_batch(name, {"x": x, "probs": probs}, {"probs": 1})
+    x = checks.integer(name, "x", x)
+    x, probs = checks.broadcast_batch(name, {"x": x, "probs": probs}, {"probs": 1})
     k = probs.shape[-1]
     inside = (x >= 0) & (x < k)
     idx = jnp.where(inside, x, 0)[..., None]
@@ -114,6 +123,6 @@ def sample(key: ArrayLike, probs: ArrayLike, *, shape: int | Shape = ()) -> jax.
     """
     name = "categorical.sample"
     probs = _probs(name, probs)
-    shape = _parametric.sample_shape(name, shape) + probs.shape[:-1]
+    shape = _common.sample_shape(name, shape) + probs.shape[:-1]
     logits = safe_log(jax.lax.stop_gradient(probs))
     return jax.random.categorical(key, logits, axis=-1, shape=shape)

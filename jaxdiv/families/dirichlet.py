@@ -13,7 +13,7 @@ Accuracy: the textbook formulas combine :math:`\log\Gamma` and
 (:math:`\alpha_0 = \sum_j \alpha_j`) into much smaller results; here they
 are rewritten in terms of :math:`\log\Gamma(x) - (x - 1)\psi(x) + x` and
 of the Bregman divergence of :math:`\log\Gamma`, evaluated with Stirling's
-series where the large terms cancel analytically (``jaxdiv._special``), so
+series where the large terms cancel analytically (``jaxdiv._core.special``), so
 float32 stays accurate for concentrations of any size.
 """
 
@@ -24,10 +24,12 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 from jax.typing import ArrayLike
 
-from . import _checks, _parametric, gamma
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, log_ratio
-from ._special import entropy_core, stirling_parts
+from .._core import checks
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import log_ratio
+from .._core.special import entropy_core, stirling_parts
+from .._core.types import Shape
+from . import _common, gamma
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -88,19 +90,19 @@ def _ce(a, b):
 
 def _params(name, **arrays):
     first = next(iter(arrays))
-    x0 = _checks.floating(name, first, arrays[first])
+    x0 = checks.floating(name, first, arrays[first])
     if x0.ndim < 1:
         raise ValueError(
             f"jaxdiv.{name}: {first} must have an event axis [..., k], got a scalar."
         )
     k = x0.shape[-1]
     for argname, v in arrays.items():
-        _checks.event_shape(
+        checks.event_shape(
             name, argname, jnp.asarray(v), (k,), f"{first}'s event size {k}"
         )
-    xs = _parametric.params(name, dict.fromkeys(arrays, 1), **arrays)
-    ok = jnp.all(_parametric.positive(name, **dict(zip(arrays, xs, strict=True))), -1)
-    return ok, _parametric.guard(ok, *xs)
+    xs = _common.params(name, dict.fromkeys(arrays, 1), **arrays)
+    ok = jnp.all(_common.positive(name, **dict(zip(arrays, xs, strict=True))), -1)
+    return ok, _common.guard(ok, *xs)
 
 
 # --------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def entropy(concentration: ArrayLike) -> jax.Array:
       Vol. 1 <https://doi.org/10.1002/0471722065>`_, 2000 (Ch. 49).
     """
     ok, (a,) = _params("dirichlet.entropy", concentration=concentration)
-    return _parametric.nan_unless(ok, _entropy(a))
+    return _common.nan_unless(ok, _entropy(a))
 
 
 def kl_divergence(concentration_p: ArrayLike, concentration_q: ArrayLike) -> jax.Array:
@@ -176,7 +178,7 @@ def kl_divergence(concentration_p: ArrayLike, concentration_q: ArrayLike) -> jax
         concentration_p=concentration_p,
         concentration_q=concentration_q,
     )
-    return _parametric.nan_unless(ok, clamp_nonnegative(_kl(a, b)))
+    return _common.nan_unless(ok, clamp_nonnegative(_kl(a, b)))
 
 
 def cross_entropy(concentration_p: ArrayLike, concentration_q: ArrayLike) -> jax.Array:
@@ -211,7 +213,7 @@ def cross_entropy(concentration_p: ArrayLike, concentration_q: ArrayLike) -> jax
         concentration_p=concentration_p,
         concentration_q=concentration_q,
     )
-    return _parametric.nan_unless(ok, _ce(a, b))
+    return _common.nan_unless(ok, _ce(a, b))
 
 
 def log_prob(x: ArrayLike, concentration: ArrayLike) -> jax.Array:
@@ -242,14 +244,14 @@ def log_prob(x: ArrayLike, concentration: ArrayLike) -> jax.Array:
     """
     name = "dirichlet.log_prob"
     ok, (a,) = _params(name, concentration=concentration)
-    x = _parametric.values(name, "x", x, a.dtype)
-    _checks.event_shape(name, "x", x, a.shape[-1:], "concentration's event size")
-    x, a = _parametric.params(name, {"x": 1, "concentration": 1}, x=x, concentration=a)
+    x = _common.values(name, "x", x, a.dtype)
+    checks.event_shape(name, "x", x, a.shape[-1:], "concentration's event size")
+    x, a = _common.params(name, {"x": 1, "concentration": 1}, x=x, concentration=a)
     ok = jnp.broadcast_to(ok, a.shape[:-1])
     inside = jnp.all(x >= 0, axis=-1)
     lp = _sum(gamma._xlogx_power(a - 1.0, jnp.where(x >= 0, x, 1.0))) - _lbeta(a)
     lp = jnp.where(inside, lp, -jnp.inf)
-    return _parametric.nan_unless(ok & ~jnp.any(jnp.isnan(x), -1), lp)
+    return _common.nan_unless(ok & ~jnp.any(jnp.isnan(x), -1), lp)
 
 
 def sample(
@@ -279,6 +281,6 @@ def sample(
     """
     name = "dirichlet.sample"
     ok, (a,) = _params(name, concentration=concentration)
-    shape = _parametric.sample_shape(name, shape) + a.shape[:-1]
+    shape = _common.sample_shape(name, shape) + a.shape[:-1]
     x = jax.random.dirichlet(key, a, shape, a.dtype)
     return jnp.where(jnp.broadcast_to(ok, shape)[..., None], x, jnp.nan)

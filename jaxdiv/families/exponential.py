@@ -14,9 +14,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, div, log_ratio
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import div, log_ratio
+from .._core.types import Shape
+from . import _common
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -44,8 +45,8 @@ def entropy(rate: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 8.1).
     """
-    ok, (rate,) = _parametric.positive_params("exponential.entropy", rate=rate)
-    return _parametric.nan_unless(ok, 1.0 - jnp.log(rate))
+    ok, (rate,) = _common.positive_params("exponential.entropy", rate=rate)
+    return _common.nan_unless(ok, 1.0 - jnp.log(rate))
 
 
 def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
@@ -78,11 +79,11 @@ def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, (a, b) = _parametric.positive_params(
+    ok, (a, b) = _common.positive_params(
         "exponential.kl_divergence", rate_p=rate_p, rate_q=rate_q
     )
     kl = expm1mx(log_ratio(b, a))
-    return _parametric.nan_unless(ok, clamp_nonnegative(kl))
+    return _common.nan_unless(ok, clamp_nonnegative(kl))
 
 
 def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
@@ -110,10 +111,10 @@ def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, (a, b) = _parametric.positive_params(
+    ok, (a, b) = _common.positive_params(
         "exponential.cross_entropy", rate_p=rate_p, rate_q=rate_q
     )
-    return _parametric.nan_unless(ok, div(b, a) - jnp.log(b))
+    return _common.nan_unless(ok, div(b, a) - jnp.log(b))
 
 
 def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
@@ -140,14 +141,14 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
       Array(-1.3069, dtype=float32)
     """
     name = "exponential.log_prob"
-    (rate,) = _parametric.params(name, rate=rate)
-    x = _parametric.values(name, "x", x, rate.dtype)
-    x, rate = _parametric.params(name, x=x, rate=rate)
-    ok = _parametric.positive(name, rate=rate)
-    (rate,) = _parametric.guard(ok, rate)
+    (rate,) = _common.params(name, rate=rate)
+    x = _common.values(name, "x", x, rate.dtype)
+    x, rate = _common.params(name, x=x, rate=rate)
+    ok = _common.positive(name, rate=rate)
+    (rate,) = _common.guard(ok, rate)
     inside = x >= 0
     lp = jnp.where(inside, jnp.log(rate) - rate * jnp.where(inside, x, 0.0), -jnp.inf)
-    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
+    return _common.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.Array:
@@ -173,8 +174,8 @@ def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.A
       (3,)
     """
     name = "exponential.sample"
-    ok, (rate,) = _parametric.positive_params(name, rate=rate)
-    shape = _parametric.sample_shape(name, shape) + rate.shape
+    ok, (rate,) = _common.positive_params(name, rate=rate)
+    shape = _common.sample_shape(name, shape) + rate.shape
     rate, ok = jnp.broadcast_to(rate, shape), jnp.broadcast_to(ok, shape)
     x = div(jax.random.exponential(key, shape, rate.dtype), rate)
     return jnp.where(ok, x, jnp.nan)

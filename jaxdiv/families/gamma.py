@@ -11,7 +11,7 @@ computed in float32.
 Accuracy: the textbook formulas combine :math:`\log\Gamma(\alpha)` and
 :math:`\psi(\alpha)` terms of size :math:`\alpha\log\alpha` into much
 smaller results; here those combinations are evaluated with Stirling's
-series where the large terms cancel analytically (``jaxdiv._special``), and
+series where the large terms cancel analytically (``jaxdiv._core.special``), and
 the rate terms with ``expm1mx``, so float32 stays accurate for
 concentrations of any size.
 """
@@ -23,10 +23,11 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, div, log_ratio
-from ._special import entropy_core, stirling_parts
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import div, log_ratio
+from .._core.special import entropy_core, stirling_parts
+from .._core.types import Shape
+from . import _common
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -99,10 +100,10 @@ def entropy(concentration: ArrayLike, rate: ArrayLike) -> jax.Array:
       Lazo and Rathie, `On the entropy of continuous probability
       distributions <https://doi.org/10.1109/TIT.1978.1055832>`_, 1978.
     """
-    ok, (a, rate) = _parametric.positive_params(
+    ok, (a, rate) = _common.positive_params(
         "gamma.entropy", concentration=concentration, rate=rate
     )
-    return _parametric.nan_unless(ok, _entropy(a, rate))
+    return _common.nan_unless(ok, _entropy(a, rate))
 
 
 def kl_divergence(
@@ -146,14 +147,14 @@ def kl_divergence(
       densities <https://www.fil.ion.ucl.ac.uk/~wpenny/publications/densities.ps>`_,
       2001.
     """
-    ok, (ap, bp, aq, bq) = _parametric.positive_params(
+    ok, (ap, bp, aq, bq) = _common.positive_params(
         "gamma.kl_divergence",
         concentration_p=concentration_p,
         rate_p=rate_p,
         concentration_q=concentration_q,
         rate_q=rate_q,
     )
-    return _parametric.nan_unless(ok, clamp_nonnegative(_kl(ap, bp, aq, bq)))
+    return _common.nan_unless(ok, clamp_nonnegative(_kl(ap, bp, aq, bq)))
 
 
 def cross_entropy(
@@ -191,14 +192,14 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, (ap, bp, aq, bq) = _parametric.positive_params(
+    ok, (ap, bp, aq, bq) = _common.positive_params(
         "gamma.cross_entropy",
         concentration_p=concentration_p,
         rate_p=rate_p,
         concentration_q=concentration_q,
         rate_q=rate_q,
     )
-    return _parametric.nan_unless(ok, _entropy(ap, bp) + _kl(ap, bp, aq, bq))
+    return _common.nan_unless(ok, _entropy(ap, bp) + _kl(ap, bp, aq, bq))
 
 
 def log_prob(x: ArrayLike, concentration: ArrayLike, rate: ArrayLike) -> jax.Array:
@@ -229,16 +230,16 @@ def log_prob(x: ArrayLike, concentration: ArrayLike, rate: ArrayLike) -> jax.Arr
       Array(-1.3069, dtype=float32)
     """
     name = "gamma.log_prob"
-    a, rate = _parametric.params(name, concentration=concentration, rate=rate)
-    x = _parametric.values(name, "x", x, a.dtype)
-    x, a, rate = _parametric.params(name, x=x, concentration=a, rate=rate)
-    ok = _parametric.positive(name, concentration=a, rate=rate)
-    a, rate = _parametric.guard(ok, a, rate)
+    a, rate = _common.params(name, concentration=concentration, rate=rate)
+    x = _common.values(name, "x", x, a.dtype)
+    x, a, rate = _common.params(name, x=x, concentration=a, rate=rate)
+    ok = _common.positive(name, concentration=a, rate=rate)
+    a, rate = _common.guard(ok, a, rate)
     inside = x >= 0
     xs = jnp.where(inside, x, 1.0)
     lp = _xlogx_power(a - 1.0, xs) - rate * xs
     lp = jnp.where(inside, lp + a * jnp.log(rate) - gammaln(a), -jnp.inf)
-    return _parametric.nan_unless(ok & ~jnp.isnan(x), lp)
+    return _common.nan_unless(ok & ~jnp.isnan(x), lp)
 
 
 def sample(
@@ -273,10 +274,10 @@ def sample(
       (3,)
     """
     name = "gamma.sample"
-    ok, (a, rate) = _parametric.positive_params(
+    ok, (a, rate) = _common.positive_params(
         name, concentration=concentration, rate=rate
     )
-    shape = _parametric.sample_shape(name, shape) + a.shape
+    shape = _common.sample_shape(name, shape) + a.shape
     a, rate, ok = (jnp.broadcast_to(v, shape) for v in (a, rate, ok))
     x = div(jax.random.gamma(key, a, shape, a.dtype), rate)
     return jnp.where(ok, x, jnp.nan)

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, div, log_ratio
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import div, log_ratio
+from .._core.types import Shape
+from . import _common
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -65,11 +66,11 @@ def entropy(loc: ArrayLike, scale: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Table 17.1).
     """
     name = "laplace.entropy"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    _parametric.finite(name, loc=loc)
-    ok = _parametric.positive(name, scale=scale) & ~jnp.isnan(loc)
-    (scale,) = _parametric.guard(ok, scale)
-    return _parametric.nan_unless(ok, 1.0 + _LOG_2 + jnp.log(scale))
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    _common.finite(name, loc=loc)
+    ok = _common.positive(name, scale=scale) & ~jnp.isnan(loc)
+    (scale,) = _common.guard(ok, scale)
+    return _common.nan_unless(ok, 1.0 + _LOG_2 + jnp.log(scale))
 
 
 def kl_divergence(
@@ -110,7 +111,7 @@ def kl_divergence(
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+    ok, lp, sp, lq, sq = _common.location_scale_pair(
         "laplace.kl_divergence", loc_p, scale_p, loc_q, scale_q
     )
     log_r = log_ratio(sp, sq)
@@ -119,7 +120,7 @@ def kl_divergence(
     # r (e^-u - 1 + u) with u = delta / b_p; far apart: (delta - b_p) / b_q
     near = jnp.exp(log_r) * expm1mx(-div(delta_n, sp_n))
     kl = expm1mx(log_r) + jnp.where(far, div(delta - sp, sq), near)
-    return _parametric.nan_unless(ok, clamp_nonnegative(kl))
+    return _common.nan_unless(ok, clamp_nonnegative(kl))
 
 
 def cross_entropy(
@@ -154,14 +155,14 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+    ok, lp, sp, lq, sq = _common.location_scale_pair(
         "laplace.cross_entropy", loc_p, scale_p, loc_q, scale_q
     )
     delta = jnp.abs(lp - lq)
     far, delta_n, sp_n = _far(delta, sp)
     mean_abs = jnp.where(far, delta, delta_n + sp_n * jnp.exp(-div(delta_n, sp_n)))
     ce = _LOG_2 + jnp.log(sq) + div(mean_abs, sq)
-    return _parametric.nan_unless(ok, ce)
+    return _common.nan_unless(ok, ce)
 
 
 def log_prob(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> jax.Array:
@@ -187,13 +188,13 @@ def log_prob(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> jax.Array:
       Array(-1.6931, dtype=float32)
     """
     name = "laplace.log_prob"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    x = _parametric.values(name, "x", x, loc.dtype)
-    x, loc, scale = _parametric.params(name, x=x, loc=loc, scale=scale)
-    ok = _parametric.positive(name, scale=scale)
-    (scale,) = _parametric.guard(ok, scale)
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    x = _common.values(name, "x", x, loc.dtype)
+    x, loc, scale = _common.params(name, x=x, loc=loc, scale=scale)
+    ok = _common.positive(name, scale=scale)
+    (scale,) = _common.guard(ok, scale)
     lp = -div(jnp.abs(x - loc), scale) - _LOG_2 - jnp.log(scale)
-    return _parametric.nan_unless(ok, lp)
+    return _common.nan_unless(ok, lp)
 
 
 def sample(
@@ -223,9 +224,9 @@ def sample(
       (2,)
     """
     name = "laplace.sample"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    shape = _parametric.sample_shape(name, shape) + loc.shape
-    ok = _parametric.positive(name, scale=scale)
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    shape = _common.sample_shape(name, shape) + loc.shape
+    ok = _common.positive(name, scale=scale)
     loc, scale, ok = (jnp.broadcast_to(a, shape) for a in (loc, scale, ok))
     eps = jax.random.laplace(key, shape, loc.dtype)
     return jnp.where(ok, loc + scale * eps, jnp.nan)

@@ -25,9 +25,11 @@ import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 from jax.typing import ArrayLike
 
-from . import _checks, _parametric, normal
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, log_ratio
+from .._core import checks, value_checks
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import log_ratio
+from .._core.types import Shape
+from . import _common, normal
 
 __all__ = [
     "cross_entropy",
@@ -55,8 +57,8 @@ def _tril_params(name, x=None, **pairs):
     """
     arrays = dict(pairs)
     first = next(iter(arrays))
-    dtype = _checks.floatings(name, **arrays)[0].dtype
-    loc0 = _checks.floating(name, first, arrays[first])
+    dtype = checks.floatings(name, **arrays)[0].dtype
+    loc0 = checks.floating(name, first, arrays[first])
     if loc0.ndim < 1:
         raise ValueError(
             f"jaxdiv.{name}: {first} must have an event axis [..., d], got a scalar."
@@ -65,7 +67,7 @@ def _tril_params(name, x=None, **pairs):
     ndims = {}
     for k, v in arrays.items():
         tril = k.startswith("scale_tril")
-        _checks.event_shape(
+        checks.event_shape(
             name,
             k,
             jnp.asarray(v),
@@ -74,43 +76,45 @@ def _tril_params(name, x=None, **pairs):
         )
         ndims[k] = 2 if tril else 1
     if x is not None:
-        arrays = {"x": _parametric.values(name, "x", x, dtype), **arrays}
-        _checks.event_shape(name, "x", arrays["x"], (d,), f"{first}'s event size {d}")
+        arrays = {"x": _common.values(name, "x", x, dtype), **arrays}
+        checks.event_shape(name, "x", arrays["x"], (d,), f"{first}'s event size {d}")
         ndims["x"] = 1
-    xs = dict(zip(arrays, _parametric.params(name, ndims, **arrays), strict=True))
+    xs = dict(zip(arrays, _common.params(name, ndims, **arrays), strict=True))
     ok = None
     for k, v in xs.items():
         if k.startswith("scale_tril"):
             diag = jnp.diagonal(v, axis1=-2, axis2=-1)
             good = (diag != 0) & jnp.isfinite(diag)
-            _checks.check(name, good, f"{k} must have a finite, non-zero diagonal.")
+            value_checks.check(
+                name, good, f"{k} must have a finite, non-zero diagonal."
+            )
             good = jnp.all(good, axis=-1)
             ok = good if ok is None else ok & good
         else:
-            _parametric.finite(name, **{k: v})
+            _common.finite(name, **{k: v})
     for k, v in xs.items():
         if k.startswith("scale_tril"):
-            (v,) = _parametric.guard(ok, v)
+            (v,) = _common.guard(ok, v)
             xs[k] = jnp.tril(v)
     return ok, xs
 
 
 def _diag_params(name, **arrays):
     first = next(iter(arrays))
-    loc0 = _checks.floating(name, first, arrays[first])
+    loc0 = checks.floating(name, first, arrays[first])
     if loc0.ndim < 1:
         raise ValueError(
             f"jaxdiv.{name}: {first} must have an event axis [..., d], got a scalar."
         )
     d = loc0.shape[-1]
     for k, v in arrays.items():
-        _checks.event_shape(name, k, jnp.asarray(v), (d,), f"{first}'s event size {d}")
-    xs = _parametric.params(name, dict.fromkeys(arrays, 1), **arrays)
+        checks.event_shape(name, k, jnp.asarray(v), (d,), f"{first}'s event size {d}")
+    xs = _common.params(name, dict.fromkeys(arrays, 1), **arrays)
     xs = dict(zip(arrays, xs, strict=True))
     scales = {k: v for k, v in xs.items() if k.startswith("scale")}
-    _parametric.finite(name, **{k: v for k, v in xs.items() if k not in scales})
-    ok = _parametric.positive(name, **scales)
-    guarded = _parametric.guard(ok, *scales.values())
+    _common.finite(name, **{k: v for k, v in xs.items() if k not in scales})
+    ok = _common.positive(name, **scales)
+    guarded = _common.guard(ok, *scales.values())
     xs.update(zip(scales, guarded, strict=True))
     return ok, list(xs.values())
 
@@ -165,7 +169,7 @@ def entropy(loc: ArrayLike, scale_tril: ArrayLike) -> jax.Array:
     d = loc.shape[-1]
     h = 0.5 * d * (1.0 + _LOG_2PI) + jnp.sum(_log_abs_diag(tril), axis=-1)
     ok = ok & ~jnp.any(jnp.isnan(loc), axis=-1)
-    return _parametric.nan_unless(ok, h)
+    return _common.nan_unless(ok, h)
 
 
 def kl_divergence(
@@ -228,7 +232,7 @@ def kl_divergence(
     t = 2.0 * log_ratio(_abs_diag(tp), _abs_diag(tq))
     off = jnp.sum(jnp.square(jnp.tril(m, -1)), axis=(-2, -1))
     kl = 0.5 * (jnp.sum(expm1mx(t), axis=-1) + off + jnp.sum(jnp.square(z), axis=-1))
-    return _parametric.nan_unless(ok, clamp_nonnegative(kl))
+    return _common.nan_unless(ok, clamp_nonnegative(kl))
 
 
 def cross_entropy(
@@ -282,7 +286,7 @@ def cross_entropy(
         + 0.5 * jnp.sum(jnp.square(m), axis=(-2, -1))
         + 0.5 * jnp.sum(jnp.square(z), axis=-1)
     )
-    return _parametric.nan_unless(ok, ce)
+    return _common.nan_unless(ok, ce)
 
 
 def log_prob(x: ArrayLike, loc: ArrayLike, scale_tril: ArrayLike) -> jax.Array:
@@ -316,7 +320,7 @@ def log_prob(x: ArrayLike, loc: ArrayLike, scale_tril: ArrayLike) -> jax.Array:
     z = solve_triangular(tril, (x - loc)[..., None], lower=True)[..., 0]
     lp = -0.5 * (jnp.sum(jnp.square(z), axis=-1) + d * _LOG_2PI)
     lp = lp - jnp.sum(_log_abs_diag(tril), axis=-1)
-    return _parametric.nan_unless(ok, lp)
+    return _common.nan_unless(ok, lp)
 
 
 def sample(
@@ -348,7 +352,7 @@ def sample(
     name = "mvn.sample"
     ok, xs = _tril_params(name, loc=loc, scale_tril=scale_tril)
     loc, tril = xs.values()
-    shape = _parametric.sample_shape(name, shape) + loc.shape
+    shape = _common.sample_shape(name, shape) + loc.shape
     eps = jax.random.normal(key, shape, loc.dtype)
     x = jnp.einsum("...ij,...j->...i", tril, eps) + jnp.broadcast_to(loc, shape)
     return jnp.where(jnp.broadcast_to(ok[..., None], shape), x, jnp.nan)
@@ -388,7 +392,7 @@ def entropy_diag(loc: ArrayLike, scale_diag: ArrayLike) -> jax.Array:
     """
     ok, (loc, scale) = _diag_params("mvn.entropy_diag", loc=loc, scale_diag=scale_diag)
     ok = ok & ~jnp.isnan(loc)
-    return jnp.sum(_parametric.nan_unless(ok, normal._entropy(scale)), axis=-1)
+    return jnp.sum(_common.nan_unless(ok, normal._entropy(scale)), axis=-1)
 
 
 def kl_divergence_diag(
@@ -435,7 +439,7 @@ def kl_divergence_diag(
         loc_q=loc_q,
         scale_diag_q=scale_diag_q,
     )
-    kl = jnp.sum(_parametric.nan_unless(ok, normal._kl(lp, sp, lq, sq)), axis=-1)
+    kl = jnp.sum(_common.nan_unless(ok, normal._kl(lp, sp, lq, sq)), axis=-1)
     return clamp_nonnegative(kl)
 
 
@@ -483,4 +487,4 @@ def cross_entropy_diag(
         loc_q=loc_q,
         scale_diag_q=scale_diag_q,
     )
-    return jnp.sum(_parametric.nan_unless(ok, normal._ce(lp, sp, lq, sq)), axis=-1)
+    return jnp.sum(_common.nan_unless(ok, normal._ce(lp, sp, lq, sq)), axis=-1)

@@ -19,9 +19,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, div, log_ratio
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import div, log_ratio
+from .._core.types import Shape
+from . import _common
 
 __all__ = [
     "cross_entropy",
@@ -91,11 +92,11 @@ def entropy(loc: ArrayLike, scale: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 8.1).
     """
     name = "normal.entropy"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    _parametric.finite(name, loc=loc)
-    ok = _parametric.positive(name, scale=scale) & ~jnp.isnan(loc)
-    (scale,) = _parametric.guard(ok, scale)
-    return _parametric.nan_unless(ok, _entropy(scale))
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    _common.finite(name, loc=loc)
+    ok = _common.positive(name, scale=scale) & ~jnp.isnan(loc)
+    (scale,) = _common.guard(ok, scale)
+    return _common.nan_unless(ok, _entropy(scale))
 
 
 def kl_divergence(
@@ -138,10 +139,10 @@ def kl_divergence(
       univariate continuous distributions
       <https://doi.org/10.1016/j.ins.2013.06.018>`_, 2013.
     """
-    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+    ok, lp, sp, lq, sq = _common.location_scale_pair(
         "normal.kl_divergence", loc_p, scale_p, loc_q, scale_q
     )
-    return _parametric.nan_unless(ok, clamp_nonnegative(_kl(lp, sp, lq, sq)))
+    return _common.nan_unless(ok, clamp_nonnegative(_kl(lp, sp, lq, sq)))
 
 
 def cross_entropy(
@@ -176,10 +177,10 @@ def cross_entropy(
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, lp, sp, lq, sq = _parametric.location_scale_pair(
+    ok, lp, sp, lq, sq = _common.location_scale_pair(
         "normal.cross_entropy", loc_p, scale_p, loc_q, scale_q
     )
-    return _parametric.nan_unless(ok, _ce(lp, sp, lq, sq))
+    return _common.nan_unless(ok, _ce(lp, sp, lq, sq))
 
 
 def kl_to_standard_normal(mean: ArrayLike, log_var: ArrayLike) -> jax.Array:
@@ -216,8 +217,8 @@ def kl_to_standard_normal(mean: ArrayLike, log_var: ArrayLike) -> jax.Array:
       <https://arxiv.org/abs/1312.6114>`_, 2014 (Appendix B).
     """
     name = "normal.kl_to_standard_normal"
-    mean, log_var = _parametric.params(name, mean=mean, log_var=log_var)
-    _parametric.finite(name, mean=mean, log_var=log_var)
+    mean, log_var = _common.params(name, mean=mean, log_var=log_var)
+    _common.finite(name, mean=mean, log_var=log_var)
     return 0.5 * (expm1mx(log_var) + jnp.square(mean))
 
 
@@ -245,15 +246,13 @@ def log_prob(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> jax.Array:
       Array(-0.9189, dtype=float32)
     """
     name = "normal.log_prob"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    x = _parametric.values(name, "x", x, loc.dtype)
-    x, loc, scale = _parametric.params(name, x=x, loc=loc, scale=scale)
-    ok = _parametric.positive(name, scale=scale)
-    (scale,) = _parametric.guard(ok, scale)
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    x = _common.values(name, "x", x, loc.dtype)
+    x, loc, scale = _common.params(name, x=x, loc=loc, scale=scale)
+    ok = _common.positive(name, scale=scale)
+    (scale,) = _common.guard(ok, scale)
     z = div(x - loc, scale)
-    return _parametric.nan_unless(
-        ok, -0.5 * (jnp.square(z) + _LOG_2PI) - jnp.log(scale)
-    )
+    return _common.nan_unless(ok, -0.5 * (jnp.square(z) + _LOG_2PI) - jnp.log(scale))
 
 
 def sample(
@@ -283,9 +282,9 @@ def sample(
       (2, 3)
     """
     name = "normal.sample"
-    loc, scale = _parametric.params(name, loc=loc, scale=scale)
-    shape = _parametric.sample_shape(name, shape) + loc.shape
-    ok = _parametric.positive(name, scale=scale)
+    loc, scale = _common.params(name, loc=loc, scale=scale)
+    shape = _common.sample_shape(name, shape) + loc.shape
+    ok = _common.positive(name, scale=scale)
     loc, scale, ok = (jnp.broadcast_to(a, shape) for a in (loc, scale, ok))
     eps = jax.random.normal(key, shape, loc.dtype)
     return jnp.where(ok, loc + scale * eps, jnp.nan)

@@ -40,10 +40,11 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
-from . import _parametric
-from ._numerics import clamp_nonnegative, expm1mx
-from ._parametric import Shape, log_ratio
-from ._special import stirling_parts
+from .._core.numerics import clamp_nonnegative, expm1mx
+from .._core.primitives import log_ratio
+from .._core.special import stirling_parts
+from .._core.types import Shape
+from . import _common
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "log_prob", "sample"]
 
@@ -146,8 +147,8 @@ def entropy(rate: ArrayLike) -> jax.Array:
       Evans, Boersma, Blachman and Jagers, `The Entropy of a Poisson
       Distribution <https://doi.org/10.1137/1030059>`_, SIAM Review, 1988.
     """
-    ok, (rate,) = _parametric.positive_params("poisson.entropy", rate=rate)
-    return _parametric.nan_unless(ok, _entropy(rate))
+    ok, (rate,) = _common.positive_params("poisson.entropy", rate=rate)
+    return _common.nan_unless(ok, _entropy(rate))
 
 
 def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
@@ -179,10 +180,10 @@ def kl_divergence(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Kullback, `Information Theory and Statistics
       <https://store.doverpublications.com/0486696847.html>`_, 1959.
     """
-    ok, (a, b) = _parametric.positive_params(
+    ok, (a, b) = _common.positive_params(
         "poisson.kl_divergence", rate_p=rate_p, rate_q=rate_q
     )
-    return _parametric.nan_unless(ok, clamp_nonnegative(_kl(a, b)))
+    return _common.nan_unless(ok, clamp_nonnegative(_kl(a, b)))
 
 
 def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
@@ -214,10 +215,10 @@ def cross_entropy(rate_p: ArrayLike, rate_q: ArrayLike) -> jax.Array:
       Cover and Thomas, `Elements of Information Theory
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
-    ok, (a, b) = _parametric.positive_params(
+    ok, (a, b) = _common.positive_params(
         "poisson.cross_entropy", rate_p=rate_p, rate_q=rate_q
     )
-    return _parametric.nan_unless(ok, _entropy(a) + _kl(a, b))
+    return _common.nan_unless(ok, _entropy(a) + _kl(a, b))
 
 
 def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
@@ -245,14 +246,14 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
       Array([-2.    , -1.3069], dtype=float32)
     """
     name = "poisson.log_prob"
-    ok, (rate,) = _parametric.positive_params(name, rate=rate)
-    x = _parametric.values(name, "x", x, rate.dtype)
-    x, rate, ok = _parametric.params(name, x=x, rate=rate, ok=ok.astype(rate.dtype))
+    ok, (rate,) = _common.positive_params(name, rate=rate)
+    x = _common.values(name, "x", x, rate.dtype)
+    x, rate, ok = _common.params(name, x=x, rate=rate, ok=ok.astype(rate.dtype))
     inside = (x >= 0) & (x == jnp.floor(x))
     k = jnp.where(inside, x, 0.0)
     log_fact = jnp.where(k < 2.0, 0.0, gammaln(jnp.maximum(k, 2.0) + 1.0))
     lp = jnp.where(inside, k * jnp.log(rate) - rate - log_fact, -jnp.inf)
-    return _parametric.nan_unless(ok > 0, lp)
+    return _common.nan_unless(ok > 0, lp)
 
 
 def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.Array:
@@ -279,8 +280,8 @@ def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.A
       (4,)
     """
     name = "poisson.sample"
-    ok, (rate,) = _parametric.positive_params(name, rate=rate)
-    shape = _parametric.sample_shape(name, shape) + rate.shape
+    ok, (rate,) = _common.positive_params(name, rate=rate)
+    shape = _common.sample_shape(name, shape) + rate.shape
     rate = jax.lax.stop_gradient(rate)
     counts = jax.random.poisson(key, jnp.broadcast_to(rate, shape), shape)
     return jnp.where(jnp.broadcast_to(ok, shape), counts.astype(rate.dtype), jnp.nan)

@@ -7,11 +7,13 @@ import operator
 import jax
 from jax.typing import ArrayLike
 
-from .. import _checks
+from .._core import checks
+from .._core.types import AxisName
+from . import validation
 from .heads import CrossEntropy, CrossEntropyParams
 from .matmul import acc_dtype
 from .run import check_labels, check_labels_shape, nonzero, options, run, values
-from .sharding import AxisName, axis_size
+from .sharding import axis_size
 
 
 def linear_cross_entropy(
@@ -137,16 +139,16 @@ def linear_cross_entropy(
       <https://arxiv.org/abs/2204.02311>`_, 2022 (z-loss).
     """
     name = "fused.linear_cross_entropy"
-    hidden, weight = _checks.projection(name, hidden, weight)
-    labels = _checks.integer(name, "labels", labels)
+    hidden, weight = validation.projection(name, hidden, weight)
+    labels = checks.integer(name, "labels", labels)
     batch = hidden.shape[:-1]
     check_labels_shape(name, labels, batch, hidden.shape)
-    bias = _checks.vector(name, "bias", bias, weight.shape[1])
-    smoothing = _checks.number(name, "label_smoothing", label_smoothing, low=0, high=1)
-    zeta = _checks.number(name, "z_loss", z_loss, low=0)
+    bias = validation.vector(name, "bias", bias, weight.shape[1])
+    smoothing = checks.number(name, "label_smoothing", label_smoothing, low=0, high=1)
+    zeta = checks.number(name, "z_loss", z_loss, low=0)
     cap = logit_softcap
     if cap is not None:
-        cap = _checks.number(name, "logit_softcap", cap, low=0, open_low=True)
+        cap = checks.number(name, "logit_softcap", cap, low=0, open_low=True)
     opts = options(
         name,
         reduction,
@@ -156,7 +158,7 @@ def linear_cross_entropy(
         token_axis_name,
         memory_budget,
     )
-    where = _checks.mask(name, where, batch)
+    where = checks.mask(name, where, batch)
     if ignore_index is not None:
         ignore_index = operator.index(ignore_index)
         keep = labels != ignore_index

@@ -6,11 +6,12 @@ import jax
 from jax import lax
 from jax.typing import ArrayLike
 
-from .. import _checks
+from .._core import checks
+from .._core.types import AxisName
+from . import validation
 from .distillation_head import Distillation, DistillationParams
 from .matmul import acc_dtype
 from .run import options, run, values
-from .sharding import AxisName
 
 DIVERGENCES = ("forward_kl", "reverse_kl", "jsd")
 
@@ -105,10 +106,10 @@ def linear_distillation_loss(
       from Self-Generated Mistakes <https://arxiv.org/abs/2306.13649>`_, 2024.
     """
     name = "fused.linear_distillation_loss"
-    hs, ws = _checks.projection(
+    hs, ws = validation.projection(
         name, student_hidden, student_weight, ("student_hidden", "student_weight")
     )
-    ht, wt = _checks.projection(
+    ht, wt = validation.projection(
         name, teacher_hidden, teacher_weight, ("teacher_hidden", "teacher_weight")
     )
     batch = hs.shape[:-1]
@@ -118,9 +119,9 @@ def linear_distillation_loss(
             f"{ht.shape} must have the same leading shape, and student_weight "
             f"{ws.shape} and teacher_weight {wt.shape} the same vocabulary size."
         )
-    t = _checks.number(name, "temperature", temperature, low=0, open_low=True)
-    b = _checks.number(name, "beta", beta, low=0, high=1)
-    _checks.choice(name, "divergence", divergence, DIVERGENCES)
+    t = checks.number(name, "temperature", temperature, low=0, open_low=True)
+    b = checks.number(name, "beta", beta, low=0, high=1)
+    checks.choice(name, "divergence", divergence, DIVERGENCES)
     opts = options(
         name,
         reduction,
@@ -130,7 +131,7 @@ def linear_distillation_loss(
         token_axis_name,
         memory_budget,
     )
-    where = _checks.mask(name, where, batch)
+    where = checks.mask(name, where, batch)
     ht, wt = lax.stop_gradient(ht), lax.stop_gradient(wt)
     params = values(
         acc_dtype(hs, ws, ht, wt), DistillationParams, temperature=t, beta=b

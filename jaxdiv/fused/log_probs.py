@@ -5,11 +5,13 @@ from __future__ import annotations
 import jax
 from jax.typing import ArrayLike
 
-from .. import _checks
+from .._core import checks
+from .._core.types import AxisName
+from . import validation
 from .heads import LogProbParams, LogProbs
 from .matmul import acc_dtype
 from .run import check_labels, check_labels_shape, options, run, values
-from .sharding import AxisName, axis_size
+from .sharding import axis_size
 
 
 def linear_log_probs(
@@ -104,15 +106,15 @@ def linear_log_probs(
       <https://arxiv.org/abs/2411.09009>`_, 2024.
     """
     name = "fused.linear_log_probs"
-    hidden, weight = _checks.projection(name, hidden, weight)
-    labels = _checks.integer(name, "labels", labels)
+    hidden, weight = validation.projection(name, hidden, weight)
+    labels = checks.integer(name, "labels", labels)
     batch = hidden.shape[:-1]
     check_labels_shape(name, labels, batch, hidden.shape)
-    bias = _checks.vector(name, "bias", bias, weight.shape[1])
-    t = _checks.number(name, "temperature", temperature, low=0, open_low=True)
+    bias = validation.vector(name, "bias", bias, weight.shape[1])
+    t = checks.number(name, "temperature", temperature, low=0, open_low=True)
     cap = logit_softcap
     if cap is not None:
-        cap = _checks.number(name, "logit_softcap", cap, low=0, open_low=True)
+        cap = checks.number(name, "logit_softcap", cap, low=0, open_low=True)
     if not isinstance(return_entropy, bool):
         raise TypeError(f"jaxdiv.{name}: return_entropy must be a bool.")
     opts = options(
@@ -124,7 +126,7 @@ def linear_log_probs(
         token_axis_name,
         memory_budget,
     )
-    where = _checks.mask(name, where, batch)
+    where = checks.mask(name, where, batch)
     check_labels(name, labels, where, weight.shape[1] * axis_size(opts.axis_name))
     head = LogProbs(return_entropy, cap is not None)
     params = values(

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 from jax import lax
 
-from .. import _checks
+from .._core import checks, value_checks
 from .matmul import acc_dtype
 from .plan import make_plan
 from .sharding import run_sharded
@@ -30,10 +30,10 @@ def options(
     name, reduction, chunk_size, token_chunk_size, axis_name, token_axis, budget
 ):
     """Validated static options (``name``: the public path after ``jaxdiv.``)."""
-    _checks.choice(name, "reduction", reduction, REDUCTIONS)
-    _checks.size_or_none(name, "chunk_size", chunk_size)
-    _checks.size_or_none(name, "token_chunk_size", token_chunk_size)
-    _checks.size_or_none(name, "memory_budget", budget)
+    checks.choice(name, "reduction", reduction, REDUCTIONS)
+    checks.size_or_none(name, "chunk_size", chunk_size)
+    checks.size_or_none(name, "token_chunk_size", token_chunk_size)
+    checks.size_or_none(name, "memory_budget", budget)
     axis_name = tuple(axis_name) if isinstance(axis_name, list) else axis_name
     token_axis = tuple(token_axis) if isinstance(token_axis, list) else token_axis
     return Options(
@@ -132,9 +132,9 @@ def _n_outputs(head) -> int:
 
 def check_labels(name, labels, where, v_total):
     """Out-of-range labels of kept tokens, inside ``jaxdiv.value_checks()``."""
-    if _checks.value_checks_enabled():
+    if value_checks.value_checks_enabled():
         ok = labels if where is None else jnp.where(where, labels, 0)
-        _checks.label_range(name, ok, v_total)
+        value_checks.label_range(name, ok, v_total)
 
 
 def check_labels_shape(name, labels, batch, hidden_shape):

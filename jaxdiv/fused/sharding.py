@@ -18,7 +18,7 @@ import numpy as np
 from jax import lax
 from jax.sharding import PartitionSpec as P
 
-AxisName = str | tuple[str, ...] | None
+from .._core.types import AxisName
 
 
 def vma(*xs) -> frozenset:

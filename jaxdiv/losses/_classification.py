@@ -1,9 +1,10 @@
 r"""Classification losses with optax's names, argument order and shapes.
 
 Each loss builds the ``(p, log q)`` pair of a measure and calls its formula
-(``jaxdiv._categorical._ce`` / ``_kl``, ``jaxdiv._binary``), or the fused
-kernel of ``jaxdiv._kernels`` that computes the same numbers faster; zero-safety
-comes from ``jaxdiv._numerics`` and every check from ``jaxdiv._checks``.
+(:mod:`jaxdiv._core.formulas`, :mod:`jaxdiv._measures.bernoulli`), or the
+fused kernel of :mod:`jaxdiv._core.kernels` that computes the same numbers
+faster; zero-safety comes from :mod:`jaxdiv._core.numerics` and every check
+from :mod:`jaxdiv._core.checks`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _binary, _checks, _kernels
-from .._categorical import _kl
-from .._numerics import (
+from .._core import checks, formulas, kernels, value_checks
+from .._core.numerics import (
     _shard_any,
     clamp_nonnegative,
     event_sum,
-    linear_weighted,
     log_mix,
     log_normalizer,
     log_softmax,
@@ -29,9 +28,9 @@ from .._numerics import (
     support_of,
     weighted,
 )
+from .._core.types import AxisName, OptionalAxis
+from .._measures import bernoulli as bernoulli_measures
 from ._common import (
-    Axis,
-    AxisName,
     event_axes,
     example_or_event_mask,
     jitted,
@@ -47,15 +46,6 @@ _USE_INTEGER = (
 )
 
 
-def _ce(p, logq, ax, axis_name=None):
-    """``_categorical._ce`` (H(p, q) = -sum p log q, ``0 log 0 = 0``) with the
-    derivative in ``p`` kept where it is finite: ``-log q_i``, also at
-    ``p_i = 0`` (``_categorical._ce`` zeroes it there). Targets are inputs of
-    a loss whose gradient optax's tests check, so the label gradient must be
-    the true one."""
-    return 0.0 - event_sum(linear_weighted(p, logq), ax, axis_name)
-
-
 # --------------------------------------------------------------------------
 # softmax cross-entropy with probability targets
 
@@ -64,13 +54,13 @@ def _softmax_parts(name, logits, labels, axis, where, axis_name):
     """``(labels, log_softmax(logits), axes)`` with masked and padding entries
     of ``labels`` set to 0, so they change neither value nor gradient."""
     reject_integer(name, "labels", labels, _USE_INTEGER)
-    logits, labels = _checks.floatings(name, logits=logits, labels=labels)
+    logits, labels = checks.floatings(name, logits=logits, labels=labels)
     ndim = max(logits.ndim, labels.ndim)
     ax = event_axes(name, axis, ndim)
-    logits, labels, ax = _checks.pair(name, logits, labels, ax, ("logits", "labels"))
+    logits, labels, ax = checks.pair(name, logits, labels, ax, ("logits", "labels"))
     where = example_or_event_mask(name, where, logits.shape, ax)
-    _checks.no_nan_or_posinf(name, "logits", logits, where)
-    _checks.probabilities(name, "labels", labels, ax, where)
+    value_checks.no_nan_or_posinf(name, "logits", logits, where)
+    value_checks.probabilities(name, "labels", labels, ax, where)
     logq = log_softmax(logits, ax, where, axis_name)
     keep = _shard_any(support_of(logits, where), ax, axis_name)  # not padding
     if where is not None:
@@ -81,7 +71,7 @@ def _softmax_parts(name, logits, labels, axis, where, axis_name):
 def softmax_cross_entropy(
     logits: ArrayLike,
     labels: ArrayLike,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
     *,
     class_weights: ArrayLike | None = None,
@@ -151,7 +141,7 @@ def _class_weights(name, class_weights, logits, axis):
             f"axis={axis}."
         )
     logits = jnp.asarray(logits)
-    w = _checks.floating(name, "class_weights", class_weights)
+    w = checks.floating(name, "class_weights", class_weights)
     c = logits.shape[axis] if logits.ndim else None
     if w.shape != (c,):
         raise ValueError(
@@ -178,7 +168,7 @@ def _softmax_family(logits, labels, where, epsilon, name, axis, axis_name):
     """Cross-entropy, plus ``epsilon`` times the expected error (poly-1) when
     ``epsilon`` is not None."""
     y, logq, ax = _softmax_parts(name, logits, labels, axis, where, axis_name)
-    ce = _ce(y, logq, ax, axis_name)
+    ce = formulas.cross_entropy_of_targets(y, logq, ax, axis_name)
     if epsilon is None:
         return ce
     one_minus_pt = event_sum(y * (1.0 - jnp.exp(logq)), ax, axis_name)
@@ -223,7 +213,7 @@ def poly_loss_cross_entropy(
     labels: ArrayLike,
     *,
     epsilon: ArrayLike = 2.0,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
 ) -> jax.Array:
     r"""Poly-1 loss: cross-entropy plus ``epsilon`` times the expected error.
@@ -470,8 +460,8 @@ def _integer_labels(
     axis_name,
 ):
     name = "losses.softmax_cross_entropy_with_integer_labels"
-    logits = _checks.floating(name, "logits", logits)
-    labels = _checks.integer(name, "labels", labels)
+    logits = checks.floating(name, "logits", logits)
+    labels = checks.integer(name, "labels", labels)
     if logits.ndim == 0:
         raise ValueError(f"jaxdiv.{name}: logits must have a class axis, got a scalar.")
     axes = ordered_axes(name, axis, logits.ndim)
@@ -489,28 +479,28 @@ def _integer_labels(
         if where.ndim != logits.ndim:
             keep, where = where, None
         else:
-            where = _checks.mask(name, where, logits.shape)
+            where = checks.mask(name, where, logits.shape)
     if len(axes) > 1:
         logits, where, ax = _flatten_class_axes(logits, where, axes)
     else:
         (ax,) = axes
-    labels, ax = _checks.labels_for(name, logits, labels, ax)
+    labels, ax = checks.labels_for(name, logits, labels, ax)
     if labels.dtype not in (jnp.int32, jnp.int64):  # uint8 / int16 ... overflow
         labels = labels.astype(jnp.int32)
     if keep is not None:
-        keep = _checks.mask(name, keep, labels.shape)
+        keep = checks.mask(name, keep, labels.shape)
     else:
         keep = jnp.ones(labels.shape, jnp.bool_)
 
-    if _checks.value_checks_enabled():
+    if value_checks.value_checks_enabled():
         n = logits.shape[ax]
         if axis_name is not None:
             n *= jax.lax.axis_size(axis_name)
-        _checks.label_range(name, labels, n, ignore_index)
-        _checks.no_nan_or_posinf(name, "logits", logits, where)
+        value_checks.label_range(name, labels, n, ignore_index)
+        value_checks.no_nan_or_posinf(name, "logits", logits, where)
     if where is not None:
         logits = jnp.where(where, logits, -jnp.inf)
-    return _kernels.ce_integer_labels(
+    return kernels.ce_integer_labels(
         ax,
         axis_name,
         ignore_index,
@@ -530,14 +520,14 @@ def _integer_labels(
 
 def _binary_parts(name, logits, labels, pos_weight=None):
     """``(target pair, log-prediction pair)`` on a trailing two-category axis."""
-    logits = _checks.floating(name, "logits", logits)
+    logits = checks.floating(name, "logits", logits)
     labels = jnp.asarray(labels)
     if jnp.issubdtype(labels.dtype, jnp.integer) or labels.dtype == jnp.bool_:
         labels = labels.astype(logits.dtype)  # {0, 1} labels, as optax allows
-    logits, labels = _checks.floatings(name, logits=logits, labels=labels)
-    _checks.same_shape(name, logits=logits, labels=labels)
-    two_p, _ = _binary._from_probs(name, "labels", labels, None)
-    _, logs_q = _binary._from_logits(name, "logits", logits, None)
+    logits, labels = checks.floatings(name, logits=logits, labels=labels)
+    checks.same_shape(name, logits=logits, labels=labels)
+    two_p, _ = bernoulli_measures._from_probs(name, "labels", labels, None)
+    _, logs_q = bernoulli_measures._from_logits(name, "logits", logits, None)
     if pos_weight is not None:
         pw = jnp.asarray(pos_weight, two_p.dtype)
         try:
@@ -600,7 +590,7 @@ def sigmoid_binary_cross_entropy(
 def _sigmoid_bce(logits, labels, pos_weight):
     name = "losses.sigmoid_binary_cross_entropy"
     _, _, two_p, logs_q = _binary_parts(name, logits, labels, pos_weight)
-    return _ce(two_p, logs_q, _PAIR)
+    return formulas.cross_entropy_of_targets(two_p, logs_q, _PAIR)
 
 
 def sigmoid_focal_loss(
@@ -653,7 +643,7 @@ def sigmoid_focal_loss(
 def _focal(logits, labels, alpha, gamma):
     name = "losses.sigmoid_focal_loss"
     labels, logits, two_p, logs_q = _binary_parts(name, logits, labels)
-    ce = _ce(two_p, logs_q, _PAIR)
+    ce = formulas.cross_entropy_of_targets(two_p, logs_q, _PAIR)
     log_p, log_not_p = logs_q[..., 1], logs_q[..., 0]
     log_one_minus_pt = log_mix(log_p, log_not_p, 1.0 - labels)
     loss = ce * jnp.exp(weighted(jnp.asarray(gamma, ce.dtype), log_one_minus_pt))
@@ -669,18 +659,18 @@ def _focal(logits, labels, alpha, gamma):
 
 def _kl_inputs(name, log_predictions, targets, axis, where, target_name):
     reject_integer(name, target_name, targets, "")
-    lp, t = _checks.floatings(name, log_predictions=log_predictions, targets=targets)
+    lp, t = checks.floatings(name, log_predictions=log_predictions, targets=targets)
     ax = event_axes(name, axis, max(lp.ndim, t.ndim))
-    lp, t, ax = _checks.pair(name, lp, t, ax, ("log_predictions", target_name))
-    where = _checks.mask(name, where, lp.shape)
-    _checks.no_nan_or_posinf(name, "log_predictions", lp, where)
+    lp, t, ax = checks.pair(name, lp, t, ax, ("log_predictions", target_name))
+    where = checks.mask(name, where, lp.shape)
+    value_checks.no_nan_or_posinf(name, "log_predictions", lp, where)
     return lp, t, ax, where
 
 
 def kl_divergence(
     log_predictions: ArrayLike,
     targets: ArrayLike,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
     *,
     axis_name: AxisName = None,
@@ -735,22 +725,22 @@ def _kl_div(log_predictions, targets, where, axis, axis_name):
     lp, p, ax, where = _kl_inputs(
         name, log_predictions, targets, axis, where, "targets"
     )
-    _checks.probabilities(name, "targets", p, ax, where)
-    if _checks.value_checks_enabled():
-        _checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
+    value_checks.probabilities(name, "targets", p, ax, where)
+    if value_checks.value_checks_enabled():
+        value_checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
     if where is not None:
         p = jnp.where(where, p, 0.0)
         lp = jnp.where(where, lp, 0.0)
     p, lp = propagate_nan(p, lp)
     # rounding-level negatives only are clamped: logits passed for
     # log-probabilities give a visibly negative value, as in optax
-    return _kl(p, safe_log(p), lp, ax, axis_name)
+    return formulas.kl(p, safe_log(p), lp, ax, axis_name)
 
 
 def kl_divergence_with_log_targets(
     log_predictions: ArrayLike,
     log_targets: ArrayLike,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
     *,
     axis_name: AxisName = None,
@@ -800,20 +790,20 @@ def _kl_log(log_predictions, log_targets, where, axis, axis_name):
     lp, lt, ax, where = _kl_inputs(
         name, log_predictions, log_targets, axis, where, "log_targets"
     )
-    if _checks.value_checks_enabled():
-        _checks.no_nan_or_posinf(name, "log_targets", lt, where)
-        _checks.probabilities(name, "exp(log_targets)", jnp.exp(lt), ax, where)
-        _checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
+    if value_checks.value_checks_enabled():
+        value_checks.no_nan_or_posinf(name, "log_targets", lt, where)
+        value_checks.probabilities(name, "exp(log_targets)", jnp.exp(lt), ax, where)
+        value_checks.probabilities(name, "exp(log_predictions)", jnp.exp(lp), ax, where)
     if where is not None:
         lt = jnp.where(where, lt, -jnp.inf)
         lp = jnp.where(where, lp, 0.0)
-    return _kernels.kl_log_targets(ax, axis_name, lp, lt)
+    return kernels.kl_log_targets(ax, axis_name, lp, lt)
 
 
 def generalized_kl_divergence(
     log_predictions: ArrayLike,
     targets: ArrayLike,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
     *,
     axis_name: AxisName = None,
@@ -863,7 +853,7 @@ def _gen_kl(log_predictions, targets, where, axis, axis_name):
         name, log_predictions, targets, axis, where, "targets"
     )
     keep = p >= 0 if where is None else (p >= 0) | ~where
-    _checks.check(name, keep, "targets must be non-negative.")
+    value_checks.check(name, keep, "targets must be non-negative.")
     if where is not None:
         p = jnp.where(where, p, 0.0)
         lp = jnp.where(where, lp, -jnp.inf)
@@ -874,7 +864,7 @@ def _gen_kl(log_predictions, targets, where, axis, axis_name):
 def convex_kl_divergence(
     log_predictions: ArrayLike,
     targets: ArrayLike,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
 ) -> jax.Array:
     r"""Deprecated alias of :func:`generalized_kl_divergence` (as in optax).

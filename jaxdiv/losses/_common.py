@@ -10,13 +10,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-
-Axis = int | Sequence[int] | None
-AxisName = str | tuple[str, ...] | None
+from .._core import checks, value_checks
+from .._core.types import OptionalAxis
 
 
-def event_axes(name: str, axis: Axis, ndim: int) -> _checks.Axes:
+def event_axes(name: str, axis: OptionalAxis, ndim: int) -> checks.Axes:
     """``axis`` as sorted non-negative ints; ``None`` means every axis (optax)."""
     if ndim == 0:
         raise ValueError(
@@ -24,16 +22,16 @@ def event_axes(name: str, axis: Axis, ndim: int) -> _checks.Axes:
         )
     if axis is None:
         return tuple(range(ndim))
-    return _checks.axes(name, axis, ndim)
+    return checks.axes(name, axis, ndim)
 
 
-def ordered_axes(name: str, axis: Axis, ndim: int) -> tuple[int, ...]:
+def ordered_axes(name: str, axis: OptionalAxis, ndim: int) -> tuple[int, ...]:
     """``axis`` as non-negative ints in the order given (labels index a flattened
     slice in that order, as in optax)."""
     if axis is None:
         return tuple(range(ndim))
     seq = (axis,) if not isinstance(axis, Sequence) else tuple(axis)
-    _checks.axes(name, seq, ndim)  # range and repeats
+    checks.axes(name, seq, ndim)  # range and repeats
     return tuple(operator.index(a) % ndim for a in seq)
 
 
@@ -48,7 +46,7 @@ def reject_integer(name: str, argname: str, x: ArrayLike, hint: str) -> None:
 
 
 def example_or_event_mask(
-    name: str, where: ArrayLike | None, shape: tuple[int, ...], ax: _checks.Axes
+    name: str, where: ArrayLike | None, shape: tuple[int, ...], ax: checks.Axes
 ) -> jax.Array | None:
     """optax's ``where`` for the softmax losses: of the inputs' rank it masks
     entries; of a lower rank it masks whole examples (expanded at ``ax``)."""
@@ -57,14 +55,14 @@ def example_or_event_mask(
     where = jnp.asarray(where)
     if where.ndim != len(shape):
         where = jnp.expand_dims(where, ax)
-    return _checks.mask(name, where, shape)
+    return checks.mask(name, where, shape)
 
 
 def python_number(x) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def static_axis(axis: Axis) -> Axis:
+def static_axis(axis: OptionalAxis) -> OptionalAxis:
     """``axis`` in a hashable form (a list becomes a tuple) for ``jax.jit``."""
     if axis is None or not isinstance(axis, Sequence):
         return axis
@@ -88,7 +86,7 @@ def jitted(*static_argnames: str):
 
         @functools.wraps(fun)
         def call(*args, **kwargs):
-            if _checks.value_checks_enabled():
+            if value_checks.value_checks_enabled():
                 return fun(*args, **kwargs)
             return compiled(*args, **kwargs)
 

@@ -6,10 +6,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks, _kernels
-from .._categorical import js_divergence_from_logits
-from .._estimators import ESTIMATORS, kl_estimate
-from ._common import Axis, AxisName, event_axes, jitted, python_number, static_axis
+from .._core import checks, kernels, value_checks
+from .._core.kl_estimators import ESTIMATORS, kl_estimate
+from .._core.types import AxisName, OptionalAxis
+from .._measures.categorical import js_divergence_from_logits
+from ._common import event_axes, jitted, python_number, static_axis
 
 DIVERGENCES = ("forward_kl", "reverse_kl", "jsd")
 
@@ -21,7 +22,7 @@ def distillation_loss(
     temperature: ArrayLike = 1.0,
     divergence: str = "forward_kl",
     beta: ArrayLike = 0.5,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
     axis_name: AxisName = None,
 ) -> jax.Array:
@@ -31,8 +32,8 @@ def distillation_loss(
     :math:`t = \mathrm{softmax}(\ell_t / T)` (teacher):
 
     .. math::
-       \texttt{forward\_kl}: T^2 D_{KL}(t \| s), \qquad
-       \texttt{reverse\_kl}: T^2 D_{KL}(s \| t), \\
+       \texttt{forward\formulas.kl}: T^2 D_{KL}(t \| s), \qquad
+       \texttt{reverse\formulas.kl}: T^2 D_{KL}(s \| t), \\
        \texttt{jsd}: T^2 \big[\beta D_{KL}(t \| m) + (1 - \beta) D_{KL}(s \| m)\big],
        \quad m = \beta t + (1 - \beta) s
 
@@ -114,9 +115,9 @@ def distillation_loss(
 @jitted("divergence", "axis", "axis_name")
 def _distill(student, teacher, temperature, beta, where, divergence, axis, axis_name):
     name = "losses.distillation_loss"
-    s, t = _checks.floatings(name, student_logits=student, teacher_logits=teacher)
+    s, t = checks.floatings(name, student_logits=student, teacher_logits=teacher)
     ax = event_axes(name, axis, max(s.ndim, t.ndim))
-    s, t, ax = _checks.pair(name, s, t, ax, ("student_logits", "teacher_logits"))
+    s, t, ax = checks.pair(name, s, t, ax, ("student_logits", "teacher_logits"))
     temp = jnp.asarray(temperature, s.dtype)
     if divergence == "jsd":
         s, t = s / temp, t / temp
@@ -126,16 +127,16 @@ def _distill(student, teacher, temperature, beta, where, divergence, axis, axis_
         return jnp.square(temp) * d
     # forward / reverse KL: the fused kernel, same numbers as
     # jaxdiv.kl_divergence_from_logits (which the tests check).
-    where = _checks.mask(name, where, s.shape)
-    _checks.no_nan_or_posinf(name, "student_logits", s, where)
-    _checks.no_nan_or_posinf(name, "teacher_logits", t, where)
+    where = checks.mask(name, where, s.shape)
+    value_checks.no_nan_or_posinf(name, "student_logits", s, where)
+    value_checks.no_nan_or_posinf(name, "teacher_logits", t, where)
     if where is not None:
         s = jnp.where(where, s, -jnp.inf)
         t = jnp.where(where, t, -jnp.inf)
     inv = 1.0 / temp
     s, t = s * inv, t * inv
     p, q = (t, s) if divergence == "forward_kl" else (s, t)
-    return jnp.square(temp) * _kernels.kl_from_logits(ax, axis_name, p, q)
+    return jnp.square(temp) * kernels.kl_from_logits(ax, axis_name, p, q)
 
 
 def kl_penalty(
@@ -195,8 +196,8 @@ def kl_penalty(
 @jitted("estimator")
 def _penalty(log_probs, ref_log_probs, estimator):
     name = "losses.kl_penalty"
-    lp, ref = _checks.floatings(name, log_probs=log_probs, ref_log_probs=ref_log_probs)
-    _checks.same_shape(name, log_probs=lp, ref_log_probs=ref)
-    _checks.no_nan_or_posinf(name, "log_probs", lp)
-    _checks.no_nan_or_posinf(name, "ref_log_probs", ref)
+    lp, ref = checks.floatings(name, log_probs=log_probs, ref_log_probs=ref_log_probs)
+    checks.same_shape(name, log_probs=lp, ref_log_probs=ref)
+    value_checks.no_nan_or_posinf(name, "log_probs", lp)
+    value_checks.no_nan_or_posinf(name, "ref_log_probs", ref)
     return kl_estimate(lp, ref, estimator)

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
+from .._core import checks
 
 DIVERGENCES = (
     "kl",
@@ -178,9 +178,9 @@ def f_gan_loss(
       2014.
     """
     name = "losses.f_gan_loss"
-    divergence = _checks.choice(name, "divergence", divergence, DIVERGENCES)
-    generator = _checks.choice(name, "generator", generator, GENERATOR_LOSSES)
-    real, fake = _checks.floatings(
+    divergence = checks.choice(name, "divergence", divergence, DIVERGENCES)
+    generator = checks.choice(name, "generator", generator, GENERATOR_LOSSES)
+    real, fake = checks.floatings(
         name, real_scores=real_scores, fake_scores=fake_scores
     )
     given = jnp.result_type(jnp.asarray(real_scores), jnp.asarray(fake_scores))

@@ -15,10 +15,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-from .._estimators import ESTIMATORS
-from .._parametric import div
-from ._common import AxisName, jitted, python_number
+from .._core import checks
+from .._core.kl_estimators import ESTIMATORS
+from .._core.primitives import div
+from .._core.types import AxisName
+from ._common import jitted, python_number
 from ._distillation import kl_penalty
 from ._reductions import masked_mean
 
@@ -201,9 +202,9 @@ def policy_gradient_loss(
       <https://arxiv.org/abs/2503.20783>`_, 2025; Zheng et al., `Group
       Sequence Policy Optimization <https://arxiv.org/abs/2507.18071>`_, 2025.
     """
-    _checks.choice(_PG, "kl_estimator", kl_estimator, ESTIMATORS)
-    _checks.choice(_PG, "importance_level", importance_level, IMPORTANCE_LEVELS)
-    _checks.choice(_PG, "aggregation", aggregation, AGGREGATIONS)
+    checks.choice(_PG, "kl_estimator", kl_estimator, ESTIMATORS)
+    checks.choice(_PG, "importance_level", importance_level, IMPORTANCE_LEVELS)
+    checks.choice(_PG, "aggregation", aggregation, AGGREGATIONS)
     if clip_epsilon_high is None:
         clip_epsilon_high = clip_epsilon
     for argname, value, ok, rule in (
@@ -243,7 +244,7 @@ def _token_arrays(log_probs, old_log_probs, advantages, ref_log_probs, entropy):
     if entropy is not None:
         arrays["entropy"] = entropy
     arrays["advantages"] = advantages
-    xs = dict(zip(arrays, _checks.floatings(_PG, **arrays), strict=True))
+    xs = dict(zip(arrays, checks.floatings(_PG, **arrays), strict=True))
     lp = xs["log_probs"]
     if lp.ndim == 0:
         raise ValueError(
@@ -453,7 +454,7 @@ def group_advantages(
 
 @jitted("group_size", "normalize_std")
 def _group_advantages(rewards, eps, group_size, normalize_std):
-    r = _checks.floating(_GA, "rewards", rewards)
+    r = checks.floating(_GA, "rewards", rewards)
     if r.ndim != 1:
         raise ValueError(
             f"jaxdiv.{_GA}: rewards must be one reward per response, shape [B]; "
@@ -531,7 +532,7 @@ def sequence_log_probs(
 
 @jitted("average")
 def _sequence_log_probs(log_probs, where, average):
-    lp = _checks.floating(_SL, "log_probs", log_probs)
+    lp = checks.floating(_SL, "log_probs", log_probs)
     if lp.ndim == 0:
         raise ValueError(
             f"jaxdiv.{_SL}: log_probs must have a token axis, shape [..., T]; "

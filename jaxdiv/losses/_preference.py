@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
+from .._core import checks
 from ._common import jitted, python_number
 
 DPO_LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust")
@@ -25,8 +25,8 @@ _ORPO = "losses.orpo_loss"
 
 
 def _pair(name: str, **arrays: ArrayLike) -> list[jax.Array]:
-    xs = _checks.floatings(name, **arrays)
-    _checks.same_shape(name, **dict(zip(arrays, xs, strict=True)))
+    xs = checks.floatings(name, **arrays)
+    checks.same_shape(name, **dict(zip(arrays, xs, strict=True)))
     return xs
 
 
@@ -119,7 +119,7 @@ def dpo_loss(
       Robust DPO: Aligning Language Models with Noisy Feedback
       <https://arxiv.org/abs/2403.00409>`_, 2024.
     """
-    _checks.choice(_DPO, "loss_type", loss_type, DPO_LOSS_TYPES)
+    checks.choice(_DPO, "loss_type", loss_type, DPO_LOSS_TYPES)
     if python_number(beta) and not beta > 0:
         raise ValueError(f"jaxdiv.{_DPO}: beta must be > 0, got {beta}.")
     if python_number(label_smoothing):

@@ -6,8 +6,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-from ._common import AxisName, jitted
+from .._core import checks
+from .._core.types import AxisName
+from ._common import jitted
 
 
 def masked_mean(
@@ -84,15 +85,15 @@ def _axis_arg(axis):
 @jitted("axis", "axis_name")
 def _masked_mean(values, where, weights, axis, axis_name):
     name = "losses.masked_mean"
-    values = _checks.floating(name, "values", values)
+    values = checks.floating(name, "values", values)
     if values.dtype.itemsize < 4:
         values = values.astype(jnp.float32)
-    where = _checks.mask(name, where, values.shape)
+    where = checks.mask(name, where, values.shape)
     axes = _reduced_axes(name, axis, values.ndim)
     if weights is None:
         w = jnp.ones((), values.dtype)
     else:
-        w = _checks.floating(name, "weights", weights).astype(values.dtype)
+        w = checks.floating(name, "weights", weights).astype(values.dtype)
         try:
             w = jnp.broadcast_to(w, values.shape)
         except ValueError:

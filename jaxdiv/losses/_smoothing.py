@@ -8,22 +8,16 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import _checks
-from ._common import (
-    Axis,
-    event_axes,
-    jitted,
-    python_number,
-    reject_integer,
-    static_axis,
-)
+from .._core import checks, value_checks
+from .._core.types import OptionalAxis
+from ._common import event_axes, jitted, python_number, reject_integer, static_axis
 
 
 def smooth_labels(
     labels: ArrayLike,
     alpha: ArrayLike,
     *,
-    axis: Axis = -1,
+    axis: OptionalAxis = -1,
     where: ArrayLike | None = None,
 ) -> jax.Array:
     r"""Mixes target distributions with the uniform one over their support.
@@ -75,11 +69,11 @@ def smooth_labels(
 def _smooth(labels, alpha, where, axis):
     name = "losses.smooth_labels"
     reject_integer(name, "labels", labels, "Convert them with jax.nn.one_hot.")
-    labels = _checks.floating(name, "labels", labels)
+    labels = checks.floating(name, "labels", labels)
     ax = event_axes(name, axis, labels.ndim)
     alpha = jnp.asarray(alpha, labels.dtype)
-    where = _checks.mask(name, where, labels.shape)
-    _checks.probabilities(name, "labels", labels, ax, where)
+    where = checks.mask(name, where, labels.shape)
+    value_checks.probabilities(name, "labels", labels, ax, where)
     if where is None:
         k = math.prod(labels.shape[a] for a in ax)
         return (1.0 - alpha) * labels + alpha / k

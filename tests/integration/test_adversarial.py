@@ -51,7 +51,7 @@ for _path, _c in CASES:
 
 # The per-case checks take about 15 minutes of CPU (thousands of compilations):
 # more than the whole suite's budget. Until they are trimmed and triaged they
-# run on request only: JAXDIV_ADVERSARIAL=1 python -m pytest tests/test_adversarial.py
+# run on request only: JAXDIV_ADVERSARIAL=1 python -m pytest tests/integration/test_adversarial.py
 # The registry's completeness and consistency tests always run.
 HEAVY = pytest.mark.skipif(
     not os.environ.get("JAXDIV_ADVERSARIAL"),

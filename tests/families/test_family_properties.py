@@ -7,7 +7,7 @@ References, all independent of jaxdiv:
   entropy + KL), log-densities and their ``jax.grad``; in float64.
 * ``scipy.integrate.quad`` of :math:`-\\int p \\log q` in float64, for the
   cross-entropies (TFP only adds its entropy and KL).
-* Poisson (no TFP closed form): see ``tests/test_poisson.py``.
+* Poisson (no TFP closed form): see ``tests/families/test_poisson.py``.
 
 TFP tests skip when TFP is missing; the rest of the file runs without it.
 """

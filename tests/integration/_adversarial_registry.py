@@ -6,7 +6,7 @@ Each public callable has a `Spec`: the function, a generator of `Case`s
 padding rows, masked nan/inf, other axes, near and equal distributions,
 parameters at 1e-30 and 1e30) and an independent reference written here in
 NumPy (`np.longdouble` log-space formulas, or scipy in float64), never
-computed by jaxdiv. `tests/test_adversarial.py` runs the checks of
+computed by jaxdiv. `tests/integration/test_adversarial.py` runs the checks of
 `/work/shared/API.md` on every case (value, grad, jvp, bounds, eager = jit =
 vmap, where = boolean indexing, nan in -> nan out, dtypes, errors).
 

@@ -42,7 +42,7 @@ def _run_workers():
     }
     env["JAX_PLATFORMS"] = "cpu"
     # the workers import this checkout's jaxdiv, whatever is installed
-    root = str(WORKER.parent.parent)
+    root = str(WORKER.parents[2])
     env["PYTHONPATH"] = os.pathsep.join(
         [root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     )

@@ -17,7 +17,7 @@ import jax
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = (
     "measures_table",
     "distill_digits",

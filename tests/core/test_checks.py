@@ -18,7 +18,7 @@ import pytest
 from jax.experimental import checkify
 
 import jaxdiv
-from jaxdiv import _checks
+from jaxdiv._core import value_checks as _checks
 
 PROB_TWO = [
     jaxdiv.cross_entropy,

@@ -1,5 +1,5 @@
 # ruff: noqa: E501, E741, B008  (tables of adversarial cases are long)
-"""Worker of tests/test_two_process.py: one of two jax processes on localhost.
+"""Worker of tests/integration/test_two_process.py: one of two jax processes on localhost.
 
 Run as ``python _two_process_worker.py PROCESS_ID PORT``. Both processes
 build the same data from a seeded generator, hold half of it on their two

@@ -10,7 +10,7 @@ import pytest
 
 import jaxdiv
 
-DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "api.md"
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Public callables that are not mathematical measures: no formula expected.
 NO_MATH = {"jaxdiv.value_checks"}
 

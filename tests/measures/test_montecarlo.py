@@ -1,7 +1,8 @@
 """Monte-Carlo KL (``monte_carlo_kl``) against closed forms and quadrature.
 
 Every estimate is seeded. The closed forms it is compared with are tested
-against TFP / NumPy in ``test_parametric.py`` and ``test_poisson.py``; the
+against TFP / NumPy in ``tests/families/test_family_properties.py`` and
+``tests/families/test_poisson.py``; the
 pairs without a closed form are compared with ``scipy.integrate.quad`` of
 :math:`\\int p \\log(p / q)` in float64. Agreement is asked within 5
 standard errors of the estimate (the estimator's own error bar).
@@ -28,7 +29,7 @@ from jaxdiv import (
     normal,
     poisson,
 )
-from jaxdiv._montecarlo import monte_carlo_kl
+from jaxdiv._measures.montecarlo import monte_carlo_kl
 
 N = 20_000
 
