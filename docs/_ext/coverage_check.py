@@ -25,7 +25,7 @@ def public_names() -> set[str]:
     for name in root.__all__:
         obj = getattr(root, name)
         if inspect.ismodule(obj):
-            names |= {f"{obj.__name__}.{n}" for n in obj.__all__}
+            names |= {f"jaxdiv.{name}.{n}" for n in obj.__all__}  # public paths
         else:
             names.add(f"jaxdiv.{name}")
     return names

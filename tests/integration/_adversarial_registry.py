@@ -69,7 +69,7 @@ def public_paths() -> list[str]:
     for name in jaxdiv.__all__:  # every public module, new ones included
         obj = getattr(jaxdiv, name)
         if isinstance(obj, type(jaxdiv)):
-            mods[obj.__name__] = obj
+            mods[f"jaxdiv.{name}"] = obj  # the public path (jaxdiv.normal)
     for prefix, mod in mods.items():
         for name in mod.__all__:
             obj = getattr(mod, name)
