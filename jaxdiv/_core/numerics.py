@@ -174,7 +174,8 @@ def support_of(logits: jax.Array, where: jax.Array | None) -> jax.Array:
     return support if where is None else support & where
 
 
-def _shard_any(x: jax.Array, axes, axis_name) -> jax.Array:
+def shard_any(x: jax.Array, axes, axis_name) -> jax.Array:
+    """``any`` over ``axes`` (kept), across the devices of ``axis_name`` too."""
     out = jnp.any(x, axis=axes, keepdims=True)
     if axis_name is not None:
         out = jax.lax.psum(out.astype(jnp.int32), axis_name) > 0
@@ -191,7 +192,7 @@ def shifted_log_sum(logits, axes, where, axis_name):
     """
     support = support_of(logits, where)
     x = jnp.where(support, logits, 0.0)
-    nonempty = _shard_any(support, axes, axis_name)
+    nonempty = shard_any(support, axes, axis_name)
     m = jnp.max(jnp.where(support, x, -jnp.inf), axis=axes, keepdims=True)
     m = jax.lax.stop_gradient(m)
     if axis_name is not None:
@@ -219,7 +220,7 @@ def log_normalizer(
     """
     support = support_of(logits, where)
     x = jnp.where(support, logits, 0.0)
-    nonempty = _shard_any(support, axes, axis_name)
+    nonempty = shard_any(support, axes, axis_name)
     if axis_name is None:
         lse = jax.nn.logsumexp(x, axis=axes, where=support | ~nonempty, keepdims=True)
     else:
@@ -267,7 +268,7 @@ def event_any(
     x: jax.Array, axes: checks.Axes, axis_name: str | tuple[str, ...] | None = None
 ) -> jax.Array:
     """``any`` over the event axes, and across devices when they are split."""
-    return jnp.squeeze(_shard_any(x, axes, axis_name), axes)
+    return jnp.squeeze(shard_any(x, axes, axis_name), axes)
 
 
 def event_max(

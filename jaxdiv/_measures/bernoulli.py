@@ -42,7 +42,7 @@ from ..families import _common
 # the formulas, once, elementwise; jaxdiv.bernoulli reuses them
 
 
-def _valid(*ps):
+def valid(*ps):
     """Every probability lies in [0, 1] (nan is not)."""
     ok = jnp.ones(jnp.broadcast_shapes(*(jnp.shape(p) for p in ps)), bool)
     for p in ps:
@@ -50,13 +50,7 @@ def _valid(*ps):
     return ok
 
 
-def _log(p):
-    """``log p`` for ``p`` in [0, 1]: ``-inf`` at 0 with a zero gradient."""
-    zero = p == 0
-    return jnp.where(zero, -jnp.inf, jnp.log(jnp.where(zero, 1.0, p)))
-
-
-def _log1m(p):
+def log1m_probs(p):
     """``log(1 - p)`` as ``log1p(-p)``: ``-inf`` at 1 with a zero gradient."""
     one = p == 1
     return jnp.where(one, -jnp.inf, jnp.log1p(-jnp.where(one, 0.0, p)))
@@ -98,24 +92,24 @@ def _log_ratio_complements(p, q):
     quotient = primitives.log_ratio(
         jnp.where(exact, cp, 1.0), jnp.where(exact, cq, 1.0)
     )
-    far = _log1m(jnp.where(bad, 0.5, p)) - _log1m(jnp.where(bad, 0.5, q))
+    far = log1m_probs(jnp.where(bad, 0.5, p)) - log1m_probs(jnp.where(bad, 0.5, q))
     far = jnp.where(exact, quotient, far)
     far = jnp.where(bad, jnp.inf, far)
     return jnp.where(near, close, far)
 
 
-def _entropy(p):
-    h = 0.0 - weighted(p, _log(p)) - weighted(1.0 - p, _log1m(p))
-    return jnp.where(_valid(p), h, jnp.nan)
+def entropy_terms(p):
+    h = 0.0 - weighted(p, safe_log(p)) - weighted(1.0 - p, log1m_probs(p))
+    return jnp.where(valid(p), h, jnp.nan)
 
 
-def _cross_entropy(p, q):
-    ce = 0.0 - weighted(p, _log(q)) - weighted(1.0 - p, _log1m(q))
-    return jnp.where(_valid(p, q), ce, jnp.nan)
+def cross_entropy_terms(p, q):
+    ce = 0.0 - weighted(p, safe_log(q)) - weighted(1.0 - p, log1m_probs(q))
+    return jnp.where(valid(p, q), ce, jnp.nan)
 
 
-def _kl(p, q):
-    ok = _valid(p, q)
+def kl_terms(p, q):
+    ok = valid(p, q)
     p, q = jnp.where(ok, p, 0.5), jnp.where(ok, q, 0.5)
     # each Bregman term is fed safe values where its weight is 0 (its ratio
     # is then 0/0 or finite/0, and unused)
@@ -150,18 +144,18 @@ def _log_ratio_sigmoids(a, b):
     return jnp.where(same, 0.0, jnp.where(near, close, ls_a - ls_b))
 
 
-def _entropy_logits(logits):
+def entropy_terms_from_logits(logits):
     lo, hi = _log_sigmoids(logits)
     return 0.0 - weighted(jnp.exp(lo), lo) - weighted(jnp.exp(hi), hi)
 
 
-def _cross_entropy_logits(a, b):
+def cross_entropy_terms_from_logits(a, b):
     la0, la1 = _log_sigmoids(a)
     lb0, lb1 = _log_sigmoids(b)
     return 0.0 - weighted(jnp.exp(la0), lb0) - weighted(jnp.exp(la1), lb1)
 
 
-def _kl_logits(a, b):
+def kl_terms_from_logits(a, b):
     nan = jnp.isnan(a) | jnp.isnan(b)
     a, b = jnp.where(nan, 0.0, a), jnp.where(nan, 0.0, b)
     la0, la1 = _log_sigmoids(a)
@@ -235,7 +229,7 @@ def binary_entropy(
     """
     name = "binary_entropy"
     (p,), where = _inputs(name, {"p": p}, where, 0.5)
-    return _reduce(name, _entropy(p), axis, where, base)
+    return _reduce(name, entropy_terms(p), axis, where, base)
 
 
 def binary_cross_entropy(
@@ -270,7 +264,7 @@ def binary_cross_entropy(
     """
     name = "binary_cross_entropy"
     (p, q), where = _inputs(name, {"p": p, "q": q}, where, 0.5)
-    return _reduce(name, _cross_entropy(p, q), axis, where, base)
+    return _reduce(name, cross_entropy_terms(p, q), axis, where, base)
 
 
 def binary_kl_divergence(
@@ -305,7 +299,7 @@ def binary_kl_divergence(
     """
     name = "binary_kl_divergence"
     (p, q), where = _inputs(name, {"p": p, "q": q}, where, 0.5)
-    return _reduce(name, _kl(p, q), axis, where, base)
+    return _reduce(name, kl_terms(p, q), axis, where, base)
 
 
 def binary_entropy_from_logits(
@@ -338,7 +332,7 @@ def binary_entropy_from_logits(
     """
     name = "binary_entropy_from_logits"
     (logits,), where = _inputs(name, {"logits": logits}, where, 0.0)
-    return _reduce(name, _entropy_logits(logits), axis, where, base)
+    return _reduce(name, entropy_terms_from_logits(logits), axis, where, base)
 
 
 def binary_cross_entropy_from_logits(
@@ -375,7 +369,7 @@ def binary_cross_entropy_from_logits(
     name = "binary_cross_entropy_from_logits"
     args = {"p_logits": p_logits, "q_logits": q_logits}
     (a, b), where = _inputs(name, args, where, 0.0)
-    return _reduce(name, _cross_entropy_logits(a, b), axis, where, base)
+    return _reduce(name, cross_entropy_terms_from_logits(a, b), axis, where, base)
 
 
 def binary_kl_divergence_from_logits(
@@ -409,7 +403,7 @@ def binary_kl_divergence_from_logits(
     name = "binary_kl_divergence_from_logits"
     args = {"p_logits": p_logits, "q_logits": q_logits}
     (a, b), where = _inputs(name, args, where, 0.0)
-    return _reduce(name, _kl_logits(a, b), axis, where, base)
+    return _reduce(name, kl_terms_from_logits(a, b), axis, where, base)
 
 
 # --------------------------------------------------------------------------
@@ -417,7 +411,7 @@ def binary_kl_divergence_from_logits(
 # the Bernoulli cross-entropy as a two-class one on a trailing axis.
 
 
-def _from_probs(name, argname, p, where):
+def pair_from_probs(name, argname, p, where):
     """``(stack([1 - p, p]), log of it)``, checked to lie in ``[0, 1]``."""
     value_checks.unit_interval(name, argname, p, where)
     two = jnp.stack([1.0 - p, p], axis=-1)
@@ -426,7 +420,7 @@ def _from_probs(name, argname, p, where):
     return two, safe_log(two)
 
 
-def _from_logits(name, argname, logits, where):
+def pair_from_logits(name, argname, logits, where):
     """``(probabilities, log-probabilities)`` of ``sigmoid(-x), sigmoid(x)``."""
     value_checks.no_nan_or_posinf(name, argname, logits, where, posinf_ok=True)
     if where is not None:  # masked nan would reach the gradient of log_sigmoid

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._core import value_checks
+from .._core.numerics import safe_log
 from .._core.types import Shape
 from .._measures import bernoulli as bernoulli_measures
 from . import _common
@@ -75,7 +76,7 @@ def entropy(probs: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.1).
     """
     (p,) = _probs("bernoulli.entropy", probs=probs)
-    return bernoulli_measures._entropy(p)
+    return bernoulli_measures.entropy_terms(p)
 
 
 def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -104,7 +105,7 @@ def kl_divergence(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006 (Sec. 2.3).
     """
     p, q = _probs("bernoulli.kl_divergence", probs_p=probs_p, probs_q=probs_q)
-    return bernoulli_measures._kl(p, q)
+    return bernoulli_measures.kl_terms(p, q)
 
 
 def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
@@ -133,7 +134,7 @@ def cross_entropy(probs_p: ArrayLike, probs_q: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
     p, q = _probs("bernoulli.cross_entropy", probs_p=probs_p, probs_q=probs_q)
-    return bernoulli_measures._cross_entropy(p, q)
+    return bernoulli_measures.cross_entropy_terms(p, q)
 
 
 def entropy_from_logits(logits: ArrayLike) -> jax.Array:
@@ -164,7 +165,7 @@ def entropy_from_logits(logits: ArrayLike) -> jax.Array:
       <https://doi.org/10.1002/047174882X>`_, 2006.
     """
     (logits,) = _logits("bernoulli.entropy_from_logits", logits=logits)
-    return bernoulli_measures._entropy_logits(logits)
+    return bernoulli_measures.entropy_terms_from_logits(logits)
 
 
 def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -196,7 +197,7 @@ def kl_divergence_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
     a, b = _logits(
         "bernoulli.kl_divergence_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return bernoulli_measures._kl_logits(a, b)
+    return bernoulli_measures.kl_terms_from_logits(a, b)
 
 
 def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.Array:
@@ -228,7 +229,7 @@ def cross_entropy_from_logits(logits_p: ArrayLike, logits_q: ArrayLike) -> jax.A
     a, b = _logits(
         "bernoulli.cross_entropy_from_logits", logits_p=logits_p, logits_q=logits_q
     )
-    return bernoulli_measures._cross_entropy_logits(a, b)
+    return bernoulli_measures.cross_entropy_terms_from_logits(a, b)
 
 
 def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
@@ -260,12 +261,12 @@ def log_prob(x: ArrayLike, probs: ArrayLike) -> jax.Array:
     x = _common.values(name, "x", x, probs.dtype)
     x, probs = _common.params(name, x=x, probs=probs)
     value_checks.unit_interval(name, "probs", probs)
-    ok = bernoulli_measures._valid(probs)
+    ok = bernoulli_measures.valid(probs)
     probs = jnp.where(ok, probs, 0.5)
     lp = jnp.where(
         x == 1,
-        bernoulli_measures._log(probs),
-        jnp.where(x == 0, bernoulli_measures._log1m(probs), -jnp.inf),
+        safe_log(probs),
+        jnp.where(x == 0, bernoulli_measures.log1m_probs(probs), -jnp.inf),
     )
     return jnp.where(ok & ~jnp.isnan(x), lp, jnp.nan)
 

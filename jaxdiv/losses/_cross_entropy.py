@@ -16,10 +16,10 @@ from jax.typing import ArrayLike
 
 from .._core import checks, formulas, kernels, value_checks
 from .._core.numerics import (
-    _shard_any,
     event_sum,
     log_normalizer,
     log_softmax,
+    shard_any,
     support_of,
     weighted,
 )
@@ -55,7 +55,7 @@ def _softmax_parts(name, logits, labels, axis, where, axis_name):
     value_checks.no_nan_or_posinf(name, "logits", logits, where)
     value_checks.probabilities(name, "labels", labels, ax, where)
     logq = log_softmax(logits, ax, where, axis_name)
-    keep = _shard_any(support_of(logits, where), ax, axis_name)  # not padding
+    keep = shard_any(support_of(logits, where), ax, axis_name)  # not padding
     if where is not None:
         keep = keep & where
     return jnp.where(keep, labels, 0.0), logq, ax

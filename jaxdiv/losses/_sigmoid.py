@@ -35,8 +35,8 @@ def _binary_parts(name, logits, labels, pos_weight=None):
         labels = labels.astype(logits.dtype)  # {0, 1} labels, as optax allows
     logits, labels = checks.floatings(name, logits=logits, labels=labels)
     checks.same_shape(name, logits=logits, labels=labels)
-    two_p, _ = bernoulli_measures._from_probs(name, "labels", labels, None)
-    _, logs_q = bernoulli_measures._from_logits(name, "logits", logits, None)
+    two_p, _ = bernoulli_measures.pair_from_probs(name, "labels", labels, None)
+    _, logs_q = bernoulli_measures.pair_from_logits(name, "logits", logits, None)
     if pos_weight is not None:
         pw = jnp.asarray(pos_weight, two_p.dtype)
         try:
