@@ -473,7 +473,7 @@ def _kl_logits_forward(ax, axis_name, a, b):
     mean under ``p``, ``log p - log q = u - L`` for ``u = u0 - mu`` and
     ``L = -log(sum_i p_i e^{-u_i})``. Far rows (``u0`` spanning more than 1
     over ``p``'s support) take the direct form ``mu - log s_a + log s_b``;
-    near rows the Bregman form ``KL = G - (alpha - log1p(alpha))`` with
+    near rows (with ``alpha`` below 1) the Bregman form ``KL = G - (alpha - log1p(alpha))`` with
     ``G = sum p (e^{-u} - 1 + u)`` (non-negative terms) and ``alpha = sum p
     (e^{-u} - 1)``, an identity for any centre that is free of the
     cancellation of ``sum p (log p - log q)``: relative rounding at every
@@ -513,6 +513,10 @@ def _kl_logits_forward(ax, axis_name, a, b):
     d = jnp.where(held, p * jnp.expm1(-u_held), r0)
     big_g = _psum(jnp.sum(g, axis=ax, keepdims=True), axis_name)
     alpha = _psum(jnp.sum(d, axis=ax, keepdims=True), axis_name)
+    # q's mass where p has none can still be large (a single-category p, or
+    # logits of 1e4): then alpha is big or inf, there is no cancellation to
+    # avoid, and the direct form is the accurate one
+    near = near & (alpha <= 1.0)
     alpha_ok = jnp.where(near, alpha, jnp.zeros_like(alpha))
     log1p_alpha = jnp.log1p(alpha_ok)
     near_value = big_g - (alpha_ok - log1p_alpha)

@@ -226,7 +226,7 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
 
     .. math:: \log p(k) = k \log\lambda - \lambda - \log k!
 
-    ``-inf`` where ``x`` is not a non-negative integer.
+    ``-inf`` where ``x`` is not a non-negative integer, nan where it is nan.
 
     Args:
       x: counts (integer or floating), broadcastable with ``rate``.
@@ -253,7 +253,7 @@ def log_prob(x: ArrayLike, rate: ArrayLike) -> jax.Array:
     k = jnp.where(inside, x, 0.0)
     log_fact = jnp.where(k < 2.0, 0.0, gammaln(jnp.maximum(k, 2.0) + 1.0))
     lp = jnp.where(inside, k * jnp.log(rate) - rate - log_fact, -jnp.inf)
-    return _common.nan_unless(ok > 0, lp)
+    return _common.nan_unless((ok > 0) & ~jnp.isnan(x), lp)
 
 
 def sample(key: ArrayLike, rate: ArrayLike, *, shape: int | Shape = ()) -> jax.Array:
