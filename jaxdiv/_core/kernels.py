@@ -473,7 +473,8 @@ def _kl_logits_forward(ax, axis_name, a, b):
     mean under ``p``, ``log p - log q = u - L`` for ``u = u0 - mu`` and
     ``L = -log(sum_i p_i e^{-u_i})``. Far rows (``u0`` spanning more than 1
     over ``p``'s support) take the direct form ``mu - log s_a + log s_b``;
-    near rows (with ``alpha`` below 1) the Bregman form ``KL = G - (alpha - log1p(alpha))`` with
+    near rows (where ``alpha`` is at most 1) the Bregman form
+    ``KL = G - (alpha - log1p(alpha))`` with
     ``G = sum p (e^{-u} - 1 + u)`` (non-negative terms) and ``alpha = sum p
     (e^{-u} - 1)``, an identity for any centre that is free of the
     cancellation of ``sum p (log p - log q)``: relative rounding at every

@@ -681,9 +681,7 @@ def test_16bit_executes_value_and_grad_under_jit(path, dtype):
             for i, a in enumerate(args)
         )
     diff = tuple(i for i in spec.diff if i < len(args))  # unary first cases
-    out, g = _jit_value_and_grad(spec.fn, diff, reg._static_key(case.static))(
-        args, kw
-    )
+    out, g = _jit_value_and_grad(spec.fn, diff, reg._static_key(case.static))(args, kw)
     out = np.asarray(out)
     fails = []
     if spec.measure and out.dtype != np.float32:

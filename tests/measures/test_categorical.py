@@ -759,6 +759,29 @@ def test_large_logits_keep_the_answer(scale):
     np.testing.assert_allclose(np.asarray(ce), want, rtol=2e-6)
 
 
+def test_far_pairs_with_q_mass_outside_the_support_of_p():
+    # p's support is narrow (one category, or two at a spread of 1) and q puts
+    # most of its mass elsewhere, by e^100 or e^1e4: the divergence is large
+    # and finite, and so is its gradient (it was nan)
+    a = np.array(
+        [[0, -100, -100, -100], [1e4, 1e4, -1e4, 0], [0, -1, -300, -300]], np.float32
+    )
+    b = np.array([[-100, 0, 0, 0], [0, 1, 2, 1e4], [0, 0, 150, 0]], np.float32)
+    want = [_mp_kl_logits(x, y) for x, y in zip(a, b, strict=True)]
+    for f in (jaxdiv.kl_divergence_from_logits, _KL_JIT):
+        np.testing.assert_allclose(np.asarray(f(a, b)), want, rtol=2e-6)
+    total = lambda x, y: jaxdiv.kl_divergence_from_logits(x, y).sum()  # noqa: E731
+    ga, gb = jax.grad(total, (0, 1))(a, b)
+    # d/db = q - p and d/da = p (log p - log q - KL), in float64
+    pa = scipy.special.softmax(a.astype(np.float64), axis=-1)
+    qb = scipy.special.softmax(b.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(gb, qb - pa, atol=1e-6)
+    la = scipy.special.log_softmax(a.astype(np.float64), axis=-1)
+    lb = scipy.special.log_softmax(b.astype(np.float64), axis=-1)
+    want_ga = pa * (la - lb - np.asarray(want)[:, None])
+    np.testing.assert_allclose(ga, np.where(pa > 0, want_ga, 0.0), atol=1e-5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_near_pairs_are_accurate_relative_to_the_divergence(dtype):
     # log-probabilities differing by 1e-2 .. 1e-6, logits at an offset too
