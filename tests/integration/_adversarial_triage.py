@@ -741,18 +741,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "random",
     ): "to investigate: the gradient disagrees with central differences of the reference",
     (
-        "jaxdiv.monte_carlo_kl",
-        "equal",
-    ): "harness: the spec of this function has no reference for the checks run",
-    (
-        "jaxdiv.monte_carlo_kl",
-        "near",
-    ): "harness: the spec of this function has no reference for the checks run",
-    (
-        "jaxdiv.monte_carlo_kl",
-        "random",
-    ): "harness: the spec of this function has no reference for the checks run",
-    (
         "jaxdiv.mvn.cross_entropy",
         "random",
     ): "to investigate: the gradient disagrees with central differences of the reference",
