@@ -38,12 +38,19 @@ def _cases(spec):
     return spec.cases(np.random.default_rng(0))
 
 
-CASES = [(path, c) for path, spec in reg.SPECS.items() for c in _cases(spec)]
+# The per-case checks compare against a reference: specs without one (random
+# estimates) are checked by their `custom` function only.
+CASES = [
+    (path, c)
+    for path, spec in reg.SPECS.items()
+    if spec.ref is not None
+    for c in _cases(spec)
+]
 CASE_PARAMS = []
 for _path, _c in CASES:
     spec = reg.SPECS[_path]
     modes = ["float32"]
-    if _c.float64 and spec.ref is not None:
+    if _c.float64:
         modes.append("float64")
     for _m in modes:
         cid = _c.id if _m == "float32" else f"{_c.id}@float64"
