@@ -49,7 +49,9 @@ if not os.environ.get("JAXDIV_TEST_FLAGS"):  # once: pytest-xdist workers inheri
     os.environ["JAXDIV_TEST_FLAGS"] = "1"
     # One compilation cache for this run, shared by the pytest-xdist workers
     # (which compile many of the same programs), started empty and removed at
-    # the end: about 8 % of the suite. A cache dir set by the caller wins.
+    # the end: 8 % of the suite without the adversarial harness, 2 % with it
+    # (234 s against 263 s; 353 s against 360 s). A cache dir set by the
+    # caller wins.
     if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
         _OWN_CACHE = tempfile.mkdtemp(prefix="jaxdiv-tests-xla-")
         os.environ["JAX_COMPILATION_CACHE_DIR"] = _OWN_CACHE

@@ -3943,28 +3943,21 @@ def summary() -> dict[str, int]:
     return {"functions": len(SPECS), "cases": n_cases, "rows": n_rows}
 
 
-# Paths whose every case has been run and whose failures are all listed in
-# KNOWN_FAILURES. The cases of other paths are marked non-strict xfail
-# ("untriaged") until someone runs them and moves their failures above.
-TRIAGED: frozenset[str] = frozenset(SPECS)
-# Kinds of test that were run to completion for every path: 16-bit value and
-# gradient ("dtype:..."), trace-time errors ("errors:...") and custom checks.
-TRIAGED_KINDS: tuple[str, ...] = ("dtype:", "errors:", "custom")
-
-
 def marks(path: str, cid: str) -> list:
-    """pytest marks of one case: strict xfail if known to fail, non-strict
-    xfail if its function is not yet triaged, none otherwise."""
+    """pytest marks of one case: a strict xfail if it is in `KNOWN_FAILURES`,
+    an xfail if `_adversarial_triage` lists it (strict unless it sits at
+    rounding level), none otherwise. Every path and kind has been run to
+    completion, so there are no "untriaged" marks."""
+    import _adversarial_triage as triage
     import pytest
 
     if (path, cid) in KNOWN_FAILURES:
         return [pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[path, cid])]
-    triaged = path in TRIAGED or any(cid.startswith(k) for k in TRIAGED_KINDS)
-    if not triaged and path != "two_process":
+    if (path, cid) in triage.KNOWN:
         return [
             pytest.mark.xfail(
-                strict=False,
-                reason=f"untriaged: {path} not yet run to completion; move its failures into KNOWN_FAILURES and add it to TRIAGED",
+                strict=(path, cid) not in triage.NOT_STRICT,
+                reason=triage.KNOWN[path, cid],
             )
         ]
     return []

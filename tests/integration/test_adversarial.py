@@ -54,31 +54,18 @@ for _path, _c in CASES:
         modes.append("float64")
     for _m in modes:
         cid = _c.id if _m == "float32" else f"{_c.id}@float64"
-        marks = []
-        if (_path, cid) in reg.KNOWN_FAILURES:
-            marks = [
-                pytest.mark.xfail(strict=True, reason=reg.KNOWN_FAILURES[_path, cid])
-            ]
-        elif (_path, cid) in triage.KNOWN:
-            marks = [
-                pytest.mark.xfail(
-                    strict=(_path, cid) not in triage.NOT_STRICT,
-                    reason=triage.KNOWN[_path, cid],
-                )
-            ]
         CASE_PARAMS.append(
-            pytest.param(_path, _c, _m, id=f"{_path}::{cid}", marks=marks)
+            pytest.param(
+                _path, _c, _m, id=f"{_path}::{cid}", marks=reg.marks(_path, cid)
+            )
         )
 
 
 # Every check runs in the suite: the cases of one function that one call can
 # hold share one jitted probe, and conftest.py shares compilations between the
 # workers (about 90 s of the suite on 2 cores).
-HEAVY = pytest.mark.adversarial
-
-
-def _xfail(path, cid):
-    return reg.marks(path, cid)
+ADVERSARIAL = pytest.mark.adversarial
+_xfail = reg.marks
 
 
 # --------------------------------------------------------------------------
@@ -625,7 +612,7 @@ def test_summary(capsys):
     assert len(reg.SPECS) >= 100 and len(CASES) >= 500
 
 
-@HEAVY
+@ADVERSARIAL
 @pytest.mark.parametrize("path,case,mode", CASE_PARAMS)
 def test_case(path, case, mode):
     spec = reg.SPECS[path]
@@ -674,7 +661,7 @@ def _jit_value_and_grad(fn, diff, static_key):
     return jax.jit(f)
 
 
-@HEAVY
+@ADVERSARIAL
 @pytest.mark.parametrize("path,dtype", _dtype_params())
 def test_16bit_executes_value_and_grad_under_jit(path, dtype):
     """issue 9 item 1: jitted value and gradient executed in 16-bit floats."""
@@ -725,7 +712,7 @@ def _error_params():
     return out
 
 
-@HEAVY
+@ADVERSARIAL
 @pytest.mark.parametrize("path,thunk,excs,subs", _error_params())
 def test_trace_time_errors(path, thunk, excs, subs):
     """Bad shapes / dtypes raise at trace time, naming the function and shapes."""
@@ -736,7 +723,7 @@ def test_trace_time_errors(path, thunk, excs, subs):
     assert not missing, f"{path}: message {msg!r} lacks {missing}"
 
 
-@HEAVY
+@ADVERSARIAL
 @pytest.mark.parametrize(
     "path",
     [

@@ -42,10 +42,7 @@ def _params():
 
 
 def _xfail(path):
-    key = (path, "portability")
-    if key in reg.KNOWN_FAILURES:
-        return [pytest.mark.xfail(strict=True, reason=reg.KNOWN_FAILURES[key])]
-    return []  # portability was run for every function: no untriaged marks
+    return reg.marks(path, "portability")
 
 
 def _sampler_call(path):
