@@ -218,8 +218,8 @@ def kl_divergence(
       Kullback and Leibler, `On Information and Sufficiency
       <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
     """
-    p, logp, _, logq, ax = inputs.two_probs("kl_divergence", p, q, axis, where)
-    return in_base(formulas.kl(p, logp, logq, ax), base)
+    p, logp, q, logq, ax = inputs.two_probs("kl_divergence", p, q, axis, where)
+    return in_base(formulas.kl_of_probs(p, logp, q, logq, ax), base)
 
 
 def js_divergence(

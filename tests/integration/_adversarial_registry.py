@@ -27,6 +27,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import mpmath
+import numpy as _numpy  # the real NumPy, also while _mp_rows swaps `np`
 import numpy as np
 import scipy.special as sps
 
@@ -278,8 +280,96 @@ def _prepare(x, axis, keep_shape=None):
     return np.moveaxis(x, axis, -1) if axis not in (-1, None) else x
 
 
+class _MPNumPy:
+    """The slice of NumPy the log-space formulas use, on object arrays of
+    40-digit mpmath numbers: the same formula code evaluated at high
+    precision (see :func:`_mp_rows`). Anything else is NumPy's own."""
+
+    inf = mpmath.inf
+    nan = mpmath.nan
+
+    def __init__(self):
+        vec = functools.partial(_numpy.vectorize, otypes=[object])
+        self.exp, self.log = vec(mpmath.exp), vec(mpmath.log)
+        self.expm1, self.log1p = vec(mpmath.expm1), vec(mpmath.log1p)
+        self.sqrt = vec(lambda x: mpmath.sqrt(x) if x >= 0 else mpmath.nan)
+        self.isnan = vec(mpmath.isnan, otypes=[bool])
+        self.isfinite = _numpy.vectorize(
+            lambda x: not (mpmath.isnan(x) or mpmath.isinf(x)), otypes=[bool]
+        )
+        self.logaddexp = vec(
+            lambda a, b: (
+                max(a, b) + mpmath.log1p(mpmath.exp(-abs(a - b)))
+                if a > -mpmath.inf or b > -mpmath.inf
+                else -mpmath.inf
+            )
+        )
+
+    def __getattr__(self, name):
+        return getattr(_numpy, name)
+
+
+_MP_NP = _MPNumPy()
+
+
+def _mpf(x):
+    """``LD`` while :func:`_mp_rows` runs: an mpmath number from a scalar."""
+    return x if isinstance(x, mpmath.mpf) else mpmath.mpf(float(_numpy.asarray(x)))
+
+
+def _mp_rows(measure, args, logits, extra):
+    """``measure`` on rows of ``args`` (event axis last, no mask) evaluated
+    with 40-digit mpmath: the formulas are run with this module's ``np`` and
+    ``LD`` swapped for :class:`_MPNumPy` and ``mpmath.mpf``. Long double
+    rounds ``log p`` to ``1e-19 |log p|``, which is the whole of a divergence
+    of ``1e-13`` between near rows; the near pairs' float64 tolerance of
+    1e-10 needs this."""
+    g = globals()
+    with mpmath.workdps(40):
+        xs = [
+            _numpy.vectorize(mpmath.mpf, otypes=[object])(
+                _numpy.asarray(a, _numpy.float64)
+            )
+            for a in args
+        ]
+        saved = g["np"], g["LD"]
+        g["np"], g["LD"] = _MP_NP, _mpf
+        try:
+            if logits:
+                ls = []
+                for x in xs:
+                    m = _numpy.max(x, axis=-1, keepdims=True)
+                    z = x - m
+                    ls.append(
+                        z
+                        - _MP_NP.log(_numpy.sum(_MP_NP.exp(z), axis=-1, keepdims=True))
+                    )
+            else:
+                ls = [_MP_NP.log(x) for x in xs]
+            v = measure(*ls, **extra)
+        finally:
+            g["np"], g["LD"] = saved
+        return _numpy.vectorize(
+            lambda t: LD(str(t)) if mpmath.isfinite(t) else LD(float(t)), otypes=[LD]
+        )(_numpy.asarray(v, dtype=object))
+
+
+def _near_rows(xs, keep):
+    """Rows of a pair whose kept entries are all finite, positive (or finite
+    logits) and within a factor e^0.5 of each other in log space."""
+    a, b = xs
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(a) & np.isfinite(b) & keep
+        d = np.where(ok, np.abs(a - b), 0)
+    return np.all(ok, -1) & np.all(d <= 0.5, -1)
+
+
 def _cat_ref(measure, logits, unary=False, base_ok=True, pad_value=0.0):
-    """Reference of a categorical measure from a log-space formula `measure`."""
+    """Reference of a categorical measure from a log-space formula `measure`.
+
+    Rows of a pair that are near (see :func:`_near_rows`; unmasked, full
+    support) are evaluated in 40-digit mpmath (:func:`_mp_rows`), the others
+    in long double."""
 
     def ref(*args, where=None, axis=-1, base=None, **extra):
         xs = [_ld(_prepare(a, axis)) for a in args]
@@ -299,6 +389,16 @@ def _cat_ref(measure, logits, unary=False, base_ok=True, pad_value=0.0):
                 ]
                 pad = np.all(~keep, axis=-1)
             v = measure(*ls, **extra)
+            if len(xs) == 2 and where is None and not logits:
+                near = _near_rows([np.log(x) for x in xs], keep)
+            elif len(xs) == 2 and where is None:
+                near = _near_rows(xs, keep)
+            else:
+                near = np.zeros(v.shape, bool)
+            if np.any(near):
+                rows = [np.asarray(x, np.float64)[near] for x in xs]
+                v = np.array(v, copy=True)
+                v[near] = _mp_rows(measure, rows, logits, extra)
             if base_ok:
                 v = _divide_base(v, base)
         v = np.where(pad, pad_value, v)
