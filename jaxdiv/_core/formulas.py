@@ -164,18 +164,25 @@ def f_divergence(f, slope, p, lp, q, lq, ax, axis_name=None):
     return clamp_nonnegative(event_sum(v, ax, axis_name))
 
 
-def hellinger(root_p, root_q, ax, axis_name=None):
-    h2 = 0.5 * event_sum(jnp.square(root_p - root_q), ax, axis_name)
+def hellinger(root_diff, ax, axis_name=None):
+    """``sqrt(sum (sqrt p - sqrt q)^2 / 2)`` from the roots' differences.
+
+    The callers form ``sqrt p - sqrt q`` without cancellation where ``p`` and
+    ``q`` are close: ``(p - q) / (sqrt p + sqrt q)`` from probabilities (the
+    subtraction is exact), ``-sqrt p expm1(log(q / p) / 2)`` from logits;
+    the difference of two rounded roots loses ``eps / |p - q|`` of it.
+    """
+    h2 = 0.5 * event_sum(jnp.square(root_diff), ax, axis_name)
     return safe_sqrt(clamp_nonnegative(h2))
 
 
-def total_variation(p, q, ax, axis_name=None):
-    d = p - q
+def total_variation(d, ax, axis_name=None):
+    """Half the sum of ``|d|``, ``d = p - q`` formed by the caller."""
     # |d| as d sign(d): its gradient at d = 0 is 0 (jnp.abs' is 1 there)
     return 0.5 * event_sum(d * jnp.sign(d), ax, axis_name)
 
 
-def chi_squared(p, lp, q, lq, ax, axis_name=None):
+def chi_squared(p, lp, q, lq, ax, axis_name=None, near=None):
     r"""Pearson's :math:`\chi^2(p \| q) = \sum_i (p_i - q_i)^2 / q_i` on the pairs.
 
     Wherever ``q`` is a normal float the term is ``(p - q) ((p - q) / q)``:
@@ -186,7 +193,9 @@ def chi_squared(p, lp, q, lq, ax, axis_name=None):
     :math:`e^{2 \log p - \log q} \mathrm{expm1}(\log q - \log p)^2` above
     ``p > e q`` and :math:`q\, \mathrm{expm1}(\log p - \log q)^2` below.
     ``p_i = 0 < q_i`` gives ``q_i``; ``q_i = 0 < p_i`` gives ``+inf``; nan
-    stays nan.
+    stays nan. ``near``, when given, is ``(mask, y)`` with ``y = log(q / p)``
+    accurate to rounding where ``mask`` (from logits, where ``p - q`` of two
+    rounded softmaxes is not): there the term is ``p expm1(y)^2 e^{-y}``.
     """
     sp, sq = lp != -jnp.inf, lq != -jnp.inf
     both = sp & sq
@@ -199,6 +208,10 @@ def chi_squared(p, lp, q, lq, ax, axis_name=None):
     x = jnp.where(big, 2.0 * lp - lq, 0.0)
     above = jnp.exp(x) * jnp.square(jnp.expm1(-jnp.where(big, d, 1.0)))
     v = jnp.where(normal, direct, jnp.where(big, above, below))
+    if near is not None:
+        mask, y = near
+        y = jnp.where(mask, y, 0.0)
+        v = jnp.where(mask, p * jnp.square(jnp.expm1(y)) * jnp.exp(-y), v)
     v = jnp.where(sq & ~sp, q, v)  # (0 - q)^2 / q
     lost = sp & ~sq
     v = jnp.where(lost, weighted(p, jnp.where(lost, jnp.inf, 0.0).astype(p.dtype)), v)

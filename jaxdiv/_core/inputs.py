@@ -9,10 +9,20 @@ padding-safe log-softmax.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import jax
 import jax.numpy as jnp
 
 from . import checks, value_checks
-from .numerics import log_softmax, propagate_nan, safe_log
+from .kernels import difference, two_difference
+from .numerics import (
+    event_sum,
+    log_softmax,
+    propagate_nan,
+    safe_log,
+    shifted_log_sum,
+)
 
 # --------------------------------------------------------------------------
 # building the (p, log p) pairs from user input
@@ -69,3 +79,47 @@ def two_logits(name, p_logits, q_logits, axis, where, axis_name=None):
     logp = log_softmax(a, ax, where, axis_name)
     logq = log_softmax(b, ax, where, axis_name)
     return jnp.exp(logp), logp, jnp.exp(logq), logq, ax
+
+
+class LogitPair(NamedTuple):
+    """Two softmaxes and, on their near entries, an accurate ``log(q / p)``."""
+
+    p: jax.Array
+    logp: jax.Array
+    q: jax.Array
+    logq: jax.Array
+    close: jax.Array  # both > 0 and |log(q / p)| <= 1/2
+    diff: jax.Array  # log(q / p) where close, 0 elsewhere
+    ax: tuple[int, ...]
+
+
+def near_logit_pair(name, p_logits, q_logits, axis, where, axis_name=None):
+    """:func:`two_logits` plus ``log(q / p)`` accurate to rounding relative to
+    itself on the near entries.
+
+    ``log q - log p`` from the two log-softmaxes loses ``eps * |log p|``, the
+    whole of the difference of nearby distributions. Here it is the logits'
+    difference (not rounded, :func:`difference`) minus the difference of the
+    shifts and of the log-sums; those two log-sums are each rounded, which
+    leaves a constant error in ``diff`` as large as the differences
+    themselves: ``q' = p e^diff`` then misses a mass ``nu = sum(q' - p) = sum
+    p expm1(diff)`` (summed without cancellation), and ``diff - log1p(nu)``
+    is normalised to rounding.
+    """
+    a, b, ax, where = logit_pair(name, p_logits, q_logits, axis, where)
+    sa, xa, _, ma, log_sa = shifted_log_sum(a, ax, where, axis_name)
+    sb, xb, _, mb, log_sb = shifted_log_sum(b, ax, where, axis_name)
+    logp = jnp.where(sa, (xa - ma) - log_sa, -jnp.inf)
+    logq = jnp.where(sb, (xb - mb) - log_sb, -jnp.inf)
+    p, q = jnp.exp(logp), jnp.exp(logq)
+    both = (p > 0) & (q > 0)
+    xa_s, xb_s = jnp.where(both, xa, 0.0), jnp.where(both, xb, 0.0)
+    c, c_lo = two_difference(mb, ma)
+    diff = (difference(xb_s, xa_s, c) - c_lo) - (log_sb - log_sa)
+    close = both & (jnp.abs(diff) <= 0.5)
+    diff = jnp.where(close, diff, 0.0)
+    excess = jnp.where(close, p * jnp.expm1(diff), q - p)
+    nu = event_sum(excess, ax, axis_name)
+    nu = jnp.expand_dims(jnp.where(jnp.isfinite(nu), nu, 0.0), ax)
+    diff = jnp.where(close, diff - jnp.log1p(nu), 0.0)
+    return LogitPair(p, logp, q, logq, close, diff, ax)

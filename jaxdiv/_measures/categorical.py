@@ -16,12 +16,10 @@ from jax.typing import ArrayLike
 
 from .._core import formulas, inputs, kernels
 from .._core.numerics import (
-    event_sum,
     in_base,
     log_mix,
     safe_log,
     safe_sqrt,
-    shifted_log_sum,
 )
 from .._core.types import Axis
 
@@ -54,32 +52,13 @@ def _js_probs(name, p, q, weight, axis, where):
 
 def _js_logits(name, p_logits, q_logits, weight, axis, where, axis_name):
     _check_weight(name, weight)
-    a, b, ax, where = inputs.logit_pair(name, p_logits, q_logits, axis, where)
-    sa, xa, _, ma, log_sa = shifted_log_sum(a, ax, where, axis_name)
-    sb, xb, _, mb, log_sb = shifted_log_sum(b, ax, where, axis_name)
-    logp = jnp.where(sa, (xa - ma) - log_sa, -jnp.inf)
-    logq = jnp.where(sb, (xb - mb) - log_sb, -jnp.inf)
-    p, q = jnp.exp(logp), jnp.exp(logq)
-    w = jnp.asarray(weight, p.dtype)
-    logm = log_mix(logp, logq, w)
-    # log(q / p) from the logits' difference (not rounded), then the shifts
-    both = (p > 0) & (q > 0)
-    xa_s, xb_s = jnp.where(both, xa, 0.0), jnp.where(both, xb, 0.0)
-    c, c_lo = kernels.two_difference(mb, ma)
-    diff = (kernels.difference(xb_s, xa_s, c) - c_lo) - (log_sb - log_sa)
-    close = both & (jnp.abs(diff) <= 0.5)
-    diff = jnp.where(close, diff, 0.0)
-    # The two log-sums are each rounded, which leaves a constant error in
-    # diff as large as the differences of nearby distributions: q' = p e^diff
-    # then misses a mass nu = sum(q' - p) = sum p expm1(diff) (summed without
-    # cancellation), and diff - log1p(nu) is normalised to rounding.
-    excess = jnp.where(close, p * jnp.expm1(diff), q - p)
-    nu = event_sum(excess, ax, axis_name)
-    nu = jnp.expand_dims(jnp.where(jnp.isfinite(nu), nu, 0.0), ax)
-    diff = jnp.where(close, diff - jnp.log1p(nu), 0.0)
-    y_p = -jnp.log1p((1.0 - w) * jnp.expm1(diff))
-    y_q = -jnp.log1p(w * jnp.expm1(-diff))
-    return formulas.js(p, logp, q, logq, logm, w, ax, axis_name, near=(close, y_p, y_q))
+    t = inputs.near_logit_pair(name, p_logits, q_logits, axis, where, axis_name)
+    w = jnp.asarray(weight, t.p.dtype)
+    logm = log_mix(t.logp, t.logq, w)
+    y_p = -jnp.log1p((1.0 - w) * jnp.expm1(t.diff))
+    y_q = -jnp.log1p(w * jnp.expm1(-t.diff))
+    near = (t.close, y_p, y_q)
+    return formulas.js(t.p, t.logp, t.q, t.logq, logm, w, t.ax, axis_name, near=near)
 
 
 # --------------------------------------------------------------------------

@@ -233,7 +233,11 @@ def hellinger_distance(
       <https://doi.org/10.1515/crll.1909.136.210>`_, 1909.
     """
     p, _, q, _, ax = inputs.two_probs("hellinger_distance", p, q, axis, where)
-    return formulas.hellinger(safe_sqrt(p), safe_sqrt(q), ax)
+    both = (p > 0) & (q > 0)
+    ps, qs = jnp.where(both, p, 1.0), jnp.where(both, q, 1.0)
+    close = (ps - qs) / (jnp.sqrt(ps) + jnp.sqrt(qs))
+    root_diff = jnp.where(both, close, safe_sqrt(p) - safe_sqrt(q))
+    return formulas.hellinger(root_diff, ax)
 
 
 def hellinger_distance_from_logits(
@@ -267,10 +271,16 @@ def hellinger_distance_from_logits(
       >>> jaxdiv.hellinger_distance_from_logits(jnp.zeros(3), jnp.zeros(3))
       Array(0., dtype=float32)
     """
-    _, lp, _, lq, ax = inputs.two_logits(
+    t = inputs.near_logit_pair(
         "hellinger_distance_from_logits", p_logits, q_logits, axis, where, axis_name
     )
-    h = formulas.hellinger(jnp.exp(0.5 * lp), jnp.exp(0.5 * lq), ax, axis_name)
+    root_p = jnp.exp(0.5 * t.logp)
+    root_diff = jnp.where(
+        t.close,
+        -root_p * jnp.expm1(0.5 * t.diff),
+        root_p - jnp.exp(0.5 * t.logq),
+    )
+    h = formulas.hellinger(root_diff, t.ax, axis_name)
     return jnp.minimum(h, 1.0)  # rounding of the softmaxes: never past 1
 
 
@@ -316,7 +326,7 @@ def total_variation_distance(
       <https://doi.org/10.1007/b13794>`_, 2009 (section 2.4).
     """
     p, _, q, _, ax = inputs.two_probs("total_variation_distance", p, q, axis, where)
-    return formulas.total_variation(p, q, ax)
+    return formulas.total_variation(p - q, ax)
 
 
 def total_variation_distance_from_logits(
@@ -351,7 +361,7 @@ def total_variation_distance_from_logits(
       >>> jaxdiv.total_variation_distance_from_logits(a, b)
       Array(1., dtype=float32)
     """
-    p, _, q, _, ax = inputs.two_logits(
+    t = inputs.near_logit_pair(
         "total_variation_distance_from_logits",
         p_logits,
         q_logits,
@@ -359,8 +369,10 @@ def total_variation_distance_from_logits(
         where,
         axis_name,
     )
+    # near entries: p - q = -p expm1(log(q / p)), not two rounded softmaxes
+    d = jnp.where(t.close, -t.p * jnp.expm1(t.diff), t.p - t.q)
     # the softmaxes' rounding can carry the sum an ulp past its bound
-    return jnp.minimum(formulas.total_variation(p, q, ax, axis_name), 1.0)
+    return jnp.minimum(formulas.total_variation(d, t.ax, axis_name), 1.0)
 
 
 def chi_squared_divergence(
@@ -446,7 +458,7 @@ def chi_squared_divergence_from_logits(
       >>> jaxdiv.chi_squared_divergence_from_logits(a, b).round(4)
       Array(1.7778, dtype=float32)
     """
-    p, lp, q, lq, ax = inputs.two_logits(
+    t = inputs.near_logit_pair(
         "chi_squared_divergence_from_logits",
         p_logits,
         q_logits,
@@ -454,4 +466,6 @@ def chi_squared_divergence_from_logits(
         where,
         axis_name,
     )
-    return formulas.chi_squared(p, lp, q, lq, ax, axis_name)
+    return formulas.chi_squared(
+        t.p, t.logp, t.q, t.logq, t.ax, axis_name, near=(t.close, t.diff)
+    )
