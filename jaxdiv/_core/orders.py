@@ -24,6 +24,7 @@ included) have no nan.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -37,6 +38,7 @@ from .numerics import (
     event_any,
     event_max,
     event_sum,
+    expm1mx,
     log_normalizer,
     weighted,
 )
@@ -65,6 +67,10 @@ class Terms(NamedTuple):
     r: jax.Array  # log p - log q on `term`, 0 elsewhere
     ax: tuple[int, ...]
     axis_name: AxisName
+    # for pairs, from near_terms_of_probs / near_terms_of_logits: KL(p || q)
+    # over the entries p > 0 < q, without cancellation, and sum(p on term) - 1
+    kl: jax.Array | None = None
+    gap: jax.Array | None = None
 
 
 def terms(p, lp, lq, ax, axis_name=None) -> Terms:
@@ -78,6 +84,51 @@ def terms(p, lp, lq, ax, axis_name=None) -> Terms:
         lq_s = jnp.where(term, lq, 0.0)
     lp_s = jnp.where(term, lp, 0.0)
     return Terms(p, lp, lq, support, term, lost, lp_s, lq_s, lp_s - lq_s, ax, axis_name)
+
+
+def near_terms_of_probs(p, lp, q, lq, ax, axis_name=None) -> Terms:
+    """:func:`terms` of two probability vectors, with ``r = log(p / q)``
+    accurate to rounding (from the exact difference where ``p`` and ``q``
+    are close) and the KL of :func:`formulas.kl_of_probs`,
+    which the refinement of K near 0 (:func:`_k_near`) centres on."""
+    t = terms(p, lp, lq, ax, axis_name)
+    # log(p / q) = log1p((p - q) / q) where they are close normal floats (the
+    # subtraction is exact); the difference of the logs elsewhere (a
+    # quotient's derivative would square masses of 1e-30)
+    tiny = jnp.finfo(p.dtype).tiny
+    both = t.term & (p >= tiny) & (q >= tiny)
+    close = both & (jnp.abs(p - q) <= 0.5 * q)
+    ps, qs = jnp.where(close, p, 1.0), jnp.where(close, q, 1.0)
+    r = jnp.where(close, jnp.log1p((ps - qs) / qs), t.r)
+    kept = jnp.where(t.lost, jnp.zeros_like(p), p)
+    kl = formulas.kl_of_probs(kept, lp, q, lq, ax, axis_name)
+    mass = event_sum(jnp.where(t.term, p, 0.0), ax, axis_name)
+    return t._replace(r=r, kl=kl, gap=mass - 1.0)
+
+
+def near_terms_of_logits(pair, axis_name=None, reverse=False) -> Terms:
+    """:func:`terms` of two softmaxes (an ``inputs.LogitPair``; ``reverse``
+    swaps them) with ``r = -log(q / p)`` from the pair's accurate near
+    log-ratio and the KL in Bregman form: ``sum p r`` over the near entries
+    is ``sum p expm1mx(-r) - sum (q - p)`` there, and since both softmaxes
+    sum to 1, ``sum (q - p)`` over the near entries is minus that over the
+    others, which are not small. No cancellation is left, and the mass
+    ``sum p - 1`` over the terms is the (exact) minus the mass ``q`` lacks."""
+    p, lp, q, lq = pair.p, pair.logp, pair.q, pair.logq
+    diff = pair.diff  # log(q / p) on pair.close
+    if reverse:
+        p, lp, q, lq, diff = q, lq, p, lp, -diff
+    ax, close = pair.ax, pair.close
+    t = terms(p, lp, lq, ax, axis_name)
+    r = jnp.where(close, -diff, t.r)
+    bregman = jnp.where(close, p * expm1mx(jnp.where(close, diff, 0.0)), 0.0)
+    far = t.term & ~close
+    direct = weighted(jnp.where(far, p, 0.0), jnp.where(far, t.r, 0.0))
+    linear = jnp.where(close | ((p == 0) & (q == 0)), 0.0, q - p)
+    # (negative where q lacks mass that p has: that KL is over the terms only)
+    kl = event_sum(bregman + direct + linear, ax, axis_name)
+    lost = event_sum(jnp.where(t.lost, p, 0.0), ax, axis_name)
+    return t._replace(r=r, kl=kl, gap=0.0 - lost)
 
 
 def _exponent(t: Terms, a):
@@ -113,13 +164,53 @@ def _k_near(t: Terms, a, k_log: jax.Array) -> jax.Array:
     e = jnp.where(t.term, e, jnp.where(t.lost, -t.p, 0.0))
     use = jnp.abs(k_log) <= _SMALL_K  # False for nan: k_log keeps the nan
     s = event_sum(e, t.ax, t.axis_name)
-    return jnp.where(use, jnp.log1p(jnp.where(use, s, 0.0)), k_log)
+    k_near = jnp.where(use, jnp.log1p(jnp.where(use, s, 0.0)), k_log)
+    if t.kl is None:
+        return k_near
+    return _k_centred(t, a, k_near)
+
+
+def _k_centred(t: Terms, a, k_near: jax.Array) -> jax.Array:
+    r"""K of a near pair free of the cancellation of ``sum p expm1(u)``.
+
+    The terms ``p (a - 1) r`` of that sum are of the first order in the
+    difference of the distributions and cancel to a second-order result.
+    Centred on ``mu = KL / P`` (``P = sum p`` over the terms, the KL
+    computed without cancellation), ``u = r - mu`` has ``sum p u = 0``
+    exactly, so with ``c = a - 1``
+
+    .. math:: K = c \mu + \operatorname{log1p}\big((P - 1) +
+       \textstyle\sum p \operatorname{expm1mx}(c u)\big),
+
+    a sum of non-negative terms. Used where :func:`_k_near` is (``|K|``
+    small) on near rows (every ``|u| <= 1`` and ``|c u| <= 30``); elsewhere
+    ``k_near`` is kept.
+    """
+    c = a - 1.0
+    e = functools.partial(jnp.expand_dims, axis=t.ax)
+    mass = t.gap + 1.0
+    finite = jnp.isfinite(t.kl) & (mass > 0)
+    mu = jnp.where(finite, t.kl, 0.0) / jnp.where(finite, mass, 1.0)
+    u = jnp.where(t.term, t.r - e(mu), 0.0)
+    cu = c * u
+    # near rows only: |u| <= 1 keeps e^{cu} and the products of the tangents
+    # (p e^{cu} du, with du = dp / p huge at tiny p) in range
+    spread = jnp.maximum(jnp.abs(u), jnp.abs(cu) / 30.0)
+    ok = event_max(jnp.where(t.term, spread, 0.0), t.ax, t.axis_name) <= 1.0
+    ok = ok & finite & (jnp.abs(k_near) <= _SMALL_K)
+    cu = jnp.where(e(ok), cu, 0.0)
+    beta = event_sum(weighted(t.p, expm1mx(cu)), t.ax, t.axis_name)
+    k = c * mu + jnp.log1p(jnp.where(ok, t.gap + beta, 0.0))
+    return jnp.where(ok, k, k_near)
 
 
 def _mu(t: Terms) -> jax.Array:
     """The order-1 limit of K / (a - 1): -H(p), or KL(p || q)."""
     if t.lq is None:
         return 0.0 - formulas.entropy(t.p, t.lp, t.ax, t.axis_name)
+    if t.kl is not None:
+        lost = event_sum(jnp.where(t.lost, t.p, 0.0), t.ax, t.axis_name)
+        return jnp.where(lost != 0, _inf_or_nan(lost), t.kl)
     return formulas.kl(t.p, t.lp, t.lq, t.ax, t.axis_name)
 
 
@@ -182,7 +273,7 @@ def order(
         else:
             a = jnp.asarray(alpha, dtype)
             k = _k_log(t, a)
-            if abs(alpha - 1.0) < _NEAR:
+            if abs(alpha - 1.0) < _NEAR or (t.kl is not None and alpha > 1.0):
                 k = _k_near(t, a, k)
             v = fam.general(k, a)
     else:
@@ -218,10 +309,10 @@ def order(
     return clamp_nonnegative(v)
 
 
-def amari(name, p, lp, q, lq, ax, axis_name, alpha):
-    """Amari's alpha-divergence; below 1/2 by D_a(p||q) = D_(1-a)(q||p)."""
-    fwd = terms(p, lp, lq, ax, axis_name)
-    bwd = terms(q, lq, lp, ax, axis_name)
+def amari(name, fwd: Terms, bwd: Terms, alpha):
+    """Amari's alpha-divergence; below 1/2 by D_a(p||q) = D_(1-a)(q||p),
+    from the terms of (p, q) and of (q, p)."""
+    ax, axis_name = fwd.ax, fwd.axis_name
     empty = ~event_any(fwd.support, ax, axis_name)  # p has no support
     lower = -math.inf
     if isinstance(alpha, float):

@@ -233,7 +233,9 @@ def hellinger_distance(
       <https://doi.org/10.1515/crll.1909.136.210>`_, 1909.
     """
     p, _, q, _, ax = inputs.two_probs("hellinger_distance", p, q, axis, where)
-    both = (p > 0) & (q > 0)
+    # sqrt p - sqrt q = (p - q) / (sqrt p + sqrt q): the subtraction is exact
+    tiny = jnp.finfo(p.dtype).tiny
+    both = (p >= tiny) & (q >= tiny)
     ps, qs = jnp.where(both, p, 1.0), jnp.where(both, q, 1.0)
     close = (ps - qs) / (jnp.sqrt(ps) + jnp.sqrt(qs))
     root_diff = jnp.where(both, close, safe_sqrt(p) - safe_sqrt(q))

@@ -229,7 +229,7 @@ def renyi_divergence(
     name = "renyi_divergence"
     alpha = _order_arg(name, alpha)
     p, lp, q, lq, ax = inputs.two_probs(name, p, q, axis, where)
-    t = orders.terms(p, lp, lq, ax)
+    t = orders.near_terms_of_probs(p, lp, q, lq, ax)
     return in_base(orders.order(orders.RENYI_DIVERGENCE, name, t, alpha, 0.0), base)
 
 
@@ -281,10 +281,8 @@ def renyi_divergence_from_logits(
     """
     name = "renyi_divergence_from_logits"
     alpha = _order_arg(name, alpha)
-    p, lp, q, lq, ax = inputs.two_logits(
-        name, p_logits, q_logits, axis, where, axis_name
-    )
-    t = orders.terms(p, lp, lq, ax, axis_name)
+    pair = inputs.near_logit_pair(name, p_logits, q_logits, axis, where, axis_name)
+    t = orders.near_terms_of_logits(pair, axis_name)
     return in_base(orders.order(orders.RENYI_DIVERGENCE, name, t, alpha, 0.0), base)
 
 
@@ -477,7 +475,9 @@ def alpha_divergence(
     name = "alpha_divergence"
     alpha = _order_arg(name, alpha, lower=-math.inf, allow_inf=False)
     p, lp, q, lq, ax = inputs.two_probs(name, p, q, axis, where)
-    return in_base(orders.amari(name, p, lp, q, lq, ax, None, alpha), base)
+    fwd = orders.near_terms_of_probs(p, lp, q, lq, ax)
+    bwd = orders.near_terms_of_probs(q, lq, p, lp, ax)
+    return in_base(orders.amari(name, fwd, bwd, alpha), base)
 
 
 def alpha_divergence_from_logits(
@@ -526,7 +526,7 @@ def alpha_divergence_from_logits(
     """
     name = "alpha_divergence_from_logits"
     alpha = _order_arg(name, alpha, lower=-math.inf, allow_inf=False)
-    p, lp, q, lq, ax = inputs.two_logits(
-        name, p_logits, q_logits, axis, where, axis_name
-    )
-    return in_base(orders.amari(name, p, lp, q, lq, ax, axis_name, alpha), base)
+    pair = inputs.near_logit_pair(name, p_logits, q_logits, axis, where, axis_name)
+    fwd = orders.near_terms_of_logits(pair, axis_name)
+    bwd = orders.near_terms_of_logits(pair, axis_name, reverse=True)
+    return in_base(orders.amari(name, fwd, bwd, alpha), base)

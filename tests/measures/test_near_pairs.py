@@ -40,8 +40,66 @@ def _mp_amari(p, q, a):
     return (1 - s) / (a * (1 - a))
 
 
+def _mp_tv(p, q):
+    return sum(abs(pi - qi) for pi, qi in zip(p, q, strict=True)) / 2
+
+
+def _mp_chi2(p, q):
+    return sum((pi - qi) ** 2 / qi for pi, qi in zip(p, q, strict=True))
+
+
+def _mp_js(p, q):
+    m = [(pi + qi) / 2 for pi, qi in zip(p, q, strict=True)]
+    return (_mp_kl(p, m) + _mp_kl(q, m)) / 2
+
+
+def _order(fn, mp_fn, a):
+    return (
+        lambda p, q: fn(p, q, alpha=a),
+        lambda p, q: mp_fn(p, q, mpmath.mpf(a)),
+    )
+
+
 MEASURES = {
     "kl_divergence": (jaxdiv.kl_divergence, _mp_kl),
+    "hellinger_distance": (jaxdiv.hellinger_distance, _mp_hellinger),
+    "js_divergence": (jaxdiv.js_divergence, _mp_js),
+    **{
+        f"renyi_divergence@{a}": _order(jaxdiv.renyi_divergence, _mp_renyi, a)
+        for a in (0.5, 1.0001, 2.0)
+    },
+    **{
+        f"alpha_divergence@{a}": _order(jaxdiv.alpha_divergence, _mp_amari, a)
+        for a in (-1.0, 0.5, 2.0)
+    },
+}
+LOGIT_MEASURES = {
+    "kl_divergence_from_logits": (jaxdiv.kl_divergence_from_logits, _mp_kl),
+    "hellinger_distance_from_logits": (
+        jaxdiv.hellinger_distance_from_logits,
+        _mp_hellinger,
+    ),
+    "total_variation_distance_from_logits": (
+        jaxdiv.total_variation_distance_from_logits,
+        _mp_tv,
+    ),
+    "chi_squared_divergence_from_logits": (
+        jaxdiv.chi_squared_divergence_from_logits,
+        _mp_chi2,
+    ),
+    "js_divergence_from_logits": (jaxdiv.js_divergence_from_logits, _mp_js),
+    **{
+        f"renyi_divergence_from_logits@{a}": _order(
+            jaxdiv.renyi_divergence_from_logits, _mp_renyi, a
+        )
+        for a in (0.5, 1.0001, 2.0)
+    },
+    **{
+        f"alpha_divergence_from_logits@{a}": _order(
+            jaxdiv.alpha_divergence_from_logits, _mp_amari, a
+        )
+        for a in (-1.0, 0.5, 2.0)
+    },
 }
 
 
@@ -86,3 +144,40 @@ def test_probability_form_near_pairs_against_mpmath(name, dtype):
         g = jax.grad(lambda x: fn(x, p).sum())(p)
         np.testing.assert_array_equal(np.asarray(fn(p, p)), 0.0)
         assert np.all(np.isfinite(np.asarray(g)))
+
+
+def _mp_softmax(row):
+    m = max(row)
+    e = [mpmath.exp(x - m) for x in row]
+    s = sum(e)
+    return [x / s for x in e]
+
+
+@pytest.mark.parametrize("name", sorted(LOGIT_MEASURES))
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_logits_form_near_pairs_against_mpmath(name, dtype):
+    """Logits a and a + delta z, delta from 1e-2 to 1e-6, offset by 30 so that
+    log-softmaxes computed apart would lose the difference."""
+    fn, ref = LOGIT_MEASURES[name]
+    with jax.enable_x64(dtype == jnp.float64):
+        rng = np.random.default_rng(5)
+        a = 2.0 * rng.standard_normal((5, 6)) + 30.0
+        delta = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])[:, None]
+        b = a + delta * rng.standard_normal((5, 6))
+        a, b = jnp.asarray(a, dtype), jnp.asarray(b, dtype)
+        got = np.asarray(jax.jit(fn)(a, b), np.float64)
+        rows = zip(np.asarray(a, np.float64), np.asarray(b, np.float64), strict=True)
+        want = np.array(
+            [
+                float(
+                    ref(
+                        _mp_softmax([mpmath.mpf(x) for x in ra]),
+                        _mp_softmax([mpmath.mpf(x) for x in rb]),
+                    )
+                )
+                for ra, rb in rows
+            ]
+        )
+        rtol = 1e-4 if dtype == jnp.float32 else 1e-10
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+        np.testing.assert_array_equal(np.asarray(fn(a, a)), 0.0)
