@@ -24,6 +24,9 @@ from .._core.numerics import (
 from .._core.types import Axis
 
 _kl_from_logits_kernel = jax.jit(kernels.kl_from_logits, static_argnums=(0, 1))
+# one compiled program, so that an eager call gives the bits of a jitted one
+# (op-by-op dispatch would round the Bregman series' multiply-adds apart)
+_kl_of_probs = jax.jit(formulas.kl_of_probs, static_argnums=(4,))
 
 # --------------------------------------------------------------------------
 # Jensen-Shannon: the mixture and its near-entry refinement
@@ -198,7 +201,7 @@ def kl_divergence(
       <https://doi.org/10.1214/aoms/1177729694>`_, 1951.
     """
     p, logp, q, logq, ax = inputs.two_probs("kl_divergence", p, q, axis, where)
-    return in_base(formulas.kl_of_probs(p, logp, q, logq, ax), base)
+    return in_base(_kl_of_probs(p, logp, q, logq, ax), base)
 
 
 def js_divergence(
