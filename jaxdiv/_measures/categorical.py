@@ -46,8 +46,10 @@ def _js_probs(name, p, q, weight, axis, where):
     logm = jnp.where(m > 0, safe_log(m), log_mix(logp, logq, w))
     # near entries: log(p / m) = -log1p((1 - w)(q - p) / p), q - p exact
     both = (p > 0) & (q > 0)
-    ps, qs = jnp.where(both, p, 1.0), jnp.where(both, q, 1.0)
-    close = both & (jnp.abs(qs - ps) <= 0.25 * jnp.minimum(ps, qs))
+    # (the mask before the quotients: an unselected (p - q) / q at q = 1e-37
+    # has an infinite derivative, and nan gradients)
+    close = both & (jnp.abs(q - p) <= 0.25 * jnp.minimum(p, q))
+    ps, qs = jnp.where(close, p, 1.0), jnp.where(close, q, 1.0)
     y_p = -jnp.log1p((1.0 - w) * (qs - ps) / ps)
     y_q = -jnp.log1p(w * (ps - qs) / qs)
     return formulas.js(p, logp, q, logq, logm, w, ax, near=(close, y_p, y_q))
