@@ -18,9 +18,9 @@ from .numerics import (
     exp_bregman_x,
     expm1mx,
     linear_weighted,
-    safe_div,
     safe_log,
     safe_sqrt,
+    square_over,
     weighted,
 )
 
@@ -187,8 +187,8 @@ def chi_squared(p, lp, q, lq, ax, axis_name=None, near=None):
 
     Wherever ``q`` is a normal float the term is ``(p - q) ((p - q) / q)``:
     the subtraction is exact, ``(p - q)^2`` is never formed (it underflows at
-    masses of 1e-20), and the quotient's derivative has no ``1 / q^2``
-    (``safe_div``). Where ``q`` underflowed but ``log q`` is finite (a
+    masses of 1e-20), and the derivative has no ``1 / q^2``
+    (``square_over``). Where ``q`` underflowed but ``log q`` is finite (a
     logits input), the term is formed in log space,
     :math:`e^{2 \log p - \log q} \mathrm{expm1}(\log q - \log p)^2` above
     ``p > e q`` and :math:`q\, \mathrm{expm1}(\log p - \log q)^2` below.
@@ -201,7 +201,7 @@ def chi_squared(p, lp, q, lq, ax, axis_name=None, near=None):
     both = sp & sq
     normal = q >= jnp.finfo(q.dtype).tiny
     q_s = jnp.where(normal, q, 1.0)
-    direct = (p - q) * safe_div(p - q, q_s)
+    direct = square_over(p - q, q_s)
     d = jnp.where(both & ~normal, lp - lq, 0.0)
     big = d > 1.0
     below = weighted(q, jnp.square(jnp.expm1(jnp.where(big, 0.0, d))))

@@ -63,22 +63,19 @@ def safe_log(p: jax.Array) -> jax.Array:
 
 
 @jax.custom_jvp
-def safe_div(x: jax.Array, y: jax.Array) -> jax.Array:
-    """``x / y`` whose derivative is ``(dx - (x / y) dy) / y``.
-
-    JAX differentiates a quotient with ``x * y**-2``, which overflows (or
-    flushes to 0) for ``y`` below ``1e-19`` in float32 although the
-    derivative itself is of the quotient's size: gradients went nan at
-    probabilities of ``1e-20``.
-    """
-    return x / y
+def square_over(d: jax.Array, q: jax.Array) -> jax.Array:
+    """``d^2 / q`` as ``d (d / q)``, differentiated as ``2 z dd - z^2 dq``
+    with ``z = d / q``: finite wherever ``z^2`` is (the quotient rule's own
+    tangent ``(dd - z dq) / q`` overflows at ``q = 1e-30`` although the
+    term's does not)."""
+    return d * (d / q)
 
 
-@safe_div.defjvp
-def _safe_div_jvp(primals, tangents):
-    (x, y), (dx, dy) = primals, tangents
-    z = x / y
-    return z, (dx - z * dy) / y
+@square_over.defjvp
+def _square_over_jvp(primals, tangents):
+    (d, q), (dd, dq) = primals, tangents
+    z = d / q
+    return d * z, 2.0 * z * dd - (z * z) * dq
 
 
 def safe_sqrt(x: jax.Array) -> jax.Array:

@@ -71,14 +71,19 @@ def test_safe_log_sqrt_and_div_at_zero():
     )
 
 
-def test_safe_div_derivative_has_no_square_of_the_denominator():
-    # at x = y = 1e-20: d/dx (x / y) = 1 / y = 1e20 and d/dy = -x / y^2 = -1e20;
-    # the plain quotient rule forms y^2 = 1e-40, which flushes to 0 in float32
-    x, y = jnp.float32(1e-20), jnp.float32(1e-20)
-    gx, gy = jax.grad(numerics.safe_div, (0, 1))(x, y)
-    np.testing.assert_allclose([gx, gy], [1e20, -1e20], rtol=1e-6)
-    _, t = jax.jvp(numerics.safe_div, (x, y), (jnp.float32(1.0), jnp.float32(0.0)))
-    np.testing.assert_allclose(t, 1e20, rtol=1e-6)
+@pytest.mark.parametrize("d,q", [(1e-20, 1e-30), (-1e-20, 1e-30), (1e-20, 1e-20)])
+def test_square_over_derivatives_stay_finite(d, q):
+    # d^2 / q: d/dd = 2 d / q and d/dq = -(d / q)^2 (1e20 at d = 1e-20, q =
+    # 1e-30); the quotient rule's tangent (dd - z dq) / q is 1e40 there, and
+    # the plain one forms q^2 = 1e-60, which flushes to 0 in float32
+    d32, q32 = jnp.float32(d), jnp.float32(q)
+    z = float(d32) / float(q32)
+    gd, gq = jax.grad(numerics.square_over, (0, 1))(d32, q32)
+    np.testing.assert_allclose([gd, gq], [2 * z, -z * z], rtol=1e-6)
+    for t in ((1.0, 0.0), (0.0, 1.0), (1.0, 1.0)):
+        tangent = tuple(map(jnp.float32, t))
+        _, out = jax.jvp(numerics.square_over, (d32, q32), tangent)
+        np.testing.assert_allclose(out, 2 * z * t[0] - z * z * t[1], rtol=1e-6)
 
 
 def test_clamp_nonnegative_only_hides_rounding():

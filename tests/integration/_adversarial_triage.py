@@ -167,11 +167,7 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.chi_squared_divergence",
         "subnormal",
-    ): "item 9: masses at or below float32's smallest normal (flushed to 0 by XLA:CPU): grad arg1: non-finite at [[2, 1]] where the value is finite",
-    (
-        "jaxdiv.chi_squared_divergence",
-        "tiny",
-    ): "item 9: masses at or below float32's smallest normal (flushed to 0 by XLA:CPU): jvp: non-finite tangent where the value is finite",
+    ): "item 9, not a defect: the true derivative in q, 1 - (p/q)^2 = -9e72 at q = 1e-37, is beyond float32 (inf is its rounding); the harness asks for a finite gradient wherever the value is finite",
     (
         "jaxdiv.dirichlet.cross_entropy",
         "params_1e-19",
