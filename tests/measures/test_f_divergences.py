@@ -132,3 +132,36 @@ def test_chi_squared_at_tiny_masses():
     np.testing.assert_allclose(float(v), np.sum((p64 - q64) ** 2 / q64), rtol=1e-5)
     np.testing.assert_allclose(gp, 2 * (p64 - q64) / q64, rtol=1e-5)
     np.testing.assert_allclose(gq, 1 - (p64 / q64) ** 2, rtol=1e-5)
+
+
+@pytest.mark.parametrize("p0,q0", [(1e-20, 1e-30), (1e-30, 1e-20), (1e-12, 1e-36)])
+def test_kl_and_tv_generators_differentiate_exactly_at_tiny_masses(p0, q0):
+    """grad and jvp of sum q f(p / q) where p / q is 1e10 or 1e-10: for KL
+    d/dp = log(p / q) + 1 and d/dq = -p / q; for TV d/dp = +-1/2. The
+    ratio's tangent (1e30) used to overflow in forward mode (nan) and to give
+    a wrong reverse-mode gradient (twice log(p / q) for KL, 1 for TV). (TV's
+    d/dq above p / q = 1e8 is f'(t) - f(t) / t, which a generic f cannot
+    form without cancellation; it is not checked.)"""
+    p = np.array([p0, 0.3, 0.7 - p0])
+    q = np.array([q0, 0.4, 0.6 - q0])
+    p32, q32 = jnp.asarray(p, jnp.float32), jnp.asarray(q, jnp.float32)
+    p64, q64 = (np.asarray(x, np.float64) for x in (p32, q32))
+    tangent = jnp.asarray([1.0, -0.5, 0.25], jnp.float32)
+
+    def kl(a, b):
+        return jaxdiv.f_divergence(a, b, f=lambda t: jax.scipy.special.xlogy(t, t))
+
+    def tv(a, b):
+        f = lambda t: 0.5 * jnp.abs(t - 1.0)  # noqa: E731
+        return jaxdiv.f_divergence(a, b, f=f, slope_at_infinity=0.5)
+
+    dp, dq = np.log(p64 / q64) + 1, -p64 / q64
+    gp, gq = jax.grad(kl, (0, 1))(p32, q32)
+    np.testing.assert_allclose(gp, dp, rtol=1e-5)
+    np.testing.assert_allclose(gq, dq, rtol=1e-5)
+    _, t = jax.jvp(kl, (p32, q32), (tangent, tangent))
+    np.testing.assert_allclose(t, (dp + dq) @ np.asarray(tangent), rtol=1e-4)
+    dp = 0.5 * np.sign(p64 - q64)
+    np.testing.assert_allclose(jax.grad(tv)(p32, q32), dp, rtol=1e-5)
+    _, t = jax.jvp(tv, (p32, q32), (tangent, jnp.zeros(3, jnp.float32)))
+    np.testing.assert_allclose(t, dp @ np.asarray(tangent), rtol=1e-5)
