@@ -42,6 +42,37 @@ _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _R = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360)
 # s(x) = log x - 1/(2x) - psi(x) = sum_k B_2k / (2k x^(2k)), after 1/x^2
 _S = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760)
+# lgamma(2 + x) = sum_k c_k x^k: c_1 = 1 - euler_gamma, c_k = (-1)^k (zeta(k) - 1) / k
+_LGAMMA2P = (
+    0.42278433509846713,
+    0.3224670334241132,
+    -0.0673523010531981,
+    0.020580808427784546,
+    -0.007385551028673986,
+    0.0028905103307415234,
+    -0.001192753911703261,
+    0.0005096695247430425,
+    -0.00022315475845357939,
+    9.945751278180853e-05,
+    -4.492623673813314e-05,
+    2.050721277567069e-05,
+    -9.439488275268397e-06,
+    4.374866789907488e-06,
+    -2.039215753801366e-06,
+    9.55141213040742e-07,
+    -4.492469198764566e-07,
+    2.1207184805554665e-07,
+    -1.0043224823968099e-07,
+    4.7698101693639804e-08,
+    -2.2711094608943164e-08,
+    1.0838659214896955e-08,
+    -5.183475041970047e-09,
+    2.4836745438024785e-09,
+    -1.1921401405860912e-09,
+    5.731367241678862e-10,
+    -2.7595228851242334e-10,
+    1.330476437424449e-10,
+)
 
 
 def _threshold(dtype) -> float:
@@ -87,28 +118,120 @@ def stirling_parts(x: jax.Array) -> tuple[jax.Array, jax.Array]:
     expansions (and their derivatives') make compilation slow, and whose
     large terms the recurrences avoid.
     """
+    r, s, *_ = _parts(x)
+    return r, s
+
+
+def _lgamma1p_series(x, dtype):
+    """``lgamma(1 + x)`` for ``0 <= x <= 1/2``, to relative rounding.
+
+    ``lgamma(2 + x) - log1p(x)``, the first by its Taylor series at 0 (radius
+    2: the terms fall as ``4^-k`` at ``x = 1/2``), so the result, of size
+    ``x``, has no rounding of the ``log 6`` that the recurrence subtracts.
+    """
+    coeffs = _LGAMMA2P[: 28 if jnp.finfo(dtype).bits > 32 else 14]
+    return x * _poly(coeffs, x) - jnp.log1p(x)
+
+
+def _parts(x):
+    """``(r, s, rho, s_reg, digamma(1 + x))`` with ``rho = r + log(2 pi x) / 2``
+    and ``s_reg = s - 1 / (2x)``, the last three free of singularities at 0.
+
+    ``rho = lgamma(1 + x) - x log x + x`` and ``s_reg = log x - digamma(1 + x)``
+    tend to 0 and to ``log x + euler_gamma`` as ``x -> 0``. Below the
+    threshold the ``log x`` of the recurrence (its ``i = 0`` term) and the
+    ``-(x - 1/2) log x`` of Stirling's lead are combined analytically, as are
+    ``1/x`` and ``-1/(2x)``; below 1/2, ``lgamma(1 + x)`` is a series (of
+    relative accuracy, without the recurrence's constants). The singular
+    parts are then added back to give ``r`` and ``s``.
+    """
     threshold = _threshold(x.dtype)
     n = jnp.maximum(jnp.ceil(threshold - x), 0.0)
     shifted = n > 0
     y = x + n
-    prod = jnp.ones_like(x)  # prod_{i < n} (x + i): one log, not n
+    prod = jnp.ones_like(x)  # prod_{0 < i < n} (x + i): one log, not n
     sum_inv = jnp.zeros_like(x)
-    for i in range(math.ceil(threshold)):  # static: at most ceil(T) shifts
+    for i in range(1, math.ceil(threshold)):  # static: at most ceil(T) shifts
         use = i < n
         xi = jnp.where(use, x + i, 1.0)
         prod = prod * xi
-        if i > 0:  # the i = 0 term 1/x joins -1/(2x) below
-            sum_inv = sum_inv + jnp.where(use, 1.0 / xi, 0.0)
-    sum_log = jnp.log(prod)
+        sum_inv = sum_inv + jnp.where(use, 1.0 / xi, 0.0)
+    log_x, sum_log = jnp.log(x), jnp.log(prod)
     r_y, s_y = _r(y), _s(y)
-    r = _stirling_lead(y) - _stirling_lead(x) + r_y - sum_log
-    # -(1/x - 1/y)/2 + 1/x as one term +1/(2x): for a tiny x its derivative
-    # -1/(2x^2) is the only large one, so an overflow gives -inf, never nan
-    s = (jnp.log(x) - jnp.log(y)) + 0.5 * (recip(x) + 1.0 / y) + s_y + sum_inv
-    return jnp.where(shifted, r, r_y), jnp.where(shifted, s, s_y)
+    half_log_x, half_recip_x = 0.5 * log_x, 0.5 * recip(x)
+    # shifted: lead(y) - lead(x) - log x = lead(y) - x log x + x - log(x) / 2
+    series = x <= 0.5
+    lgamma1p = jnp.where(
+        series,
+        _lgamma1p_series(jnp.where(series, x, 0.0), x.dtype),
+        _stirling_lead(y) + _HALF_LOG_2PI + r_y - sum_log,
+    )
+    rho = jnp.where(shifted, lgamma1p - x * log_x + x, r_y + half_log_x + _HALF_LOG_2PI)
+    s_reg = (log_x - jnp.log(y)) + 0.5 / y + s_y + sum_inv
+    s_reg = jnp.where(shifted, s_reg, s_y - half_recip_x)
+    # for a tiny x the derivative -1/(2x^2) of s is the only large one, so an
+    # overflow gives -inf, never nan
+    r = jnp.where(shifted, (rho - _HALF_LOG_2PI) - half_log_x, r_y)
+    s = jnp.where(shifted, s_reg + half_recip_x, s_y)
+    # digamma(1 + x) = digamma(y) - sum_{0 < i < n} 1 / (x + i)
+    psi1p = jnp.where(
+        shifted, jnp.log(y) - 0.5 / y - s_y - sum_inv, log_x + half_recip_x - s_y
+    )
+    return r, s, rho, s_reg, psi1p
+
+
+def lgamma_bregman_rest(a: jax.Array, b: jax.Array, e: jax.Array) -> jax.Array:
+    r"""Log-gamma's Bregman divergence less its leading term, for ``a, b > 0``.
+
+    .. math::
+       P(a, b) = \log\Gamma(b) - \log\Gamma(a) - \psi(a)(b - a)
+         - b\,(e^{-t} - 1 + t), \qquad t = \log(b / a),
+
+    given ``e`` :math:`= e^t - 1 - t` (``expm1mx(t)``). The gamma and
+    Dirichlet KLs are sums of these and of the scale terms
+    :math:`b(e^{-t} - 1 + t)`. In Stirling's terms
+    :math:`P = e / 2 + r(b) - r(a) + s(a)(b - a)`, whose terms are small for
+    large arguments; when both ``a`` and ``b`` are below 1, the singular
+    parts :math:`-\tfrac12\log x` of ``r`` and :math:`\tfrac{1}{2x}` of
+    ``s`` (of size ``log x`` and ``1 / (2a)``, cancelling down to
+    :math:`e/2`) are combined analytically instead:
+    :math:`P = e + \rho(b) - \rho(a) + \tilde s(a)(b - a)` with
+    :math:`\rho = r + \tfrac12\log(2\pi x) = \log\Gamma(1 + x) - x\log x + x`
+    and :math:`\tilde s = s - \tfrac{1}{2x} = \log x - \psi(1 + x)`, both
+    free of singularities at 0 (and :math:`\rho` computed to relative
+    precision there). So the value keeps float32's relative precision down to
+    ``a, b = 1e-38``, and no intermediate derivative (``1 / (2a)``'s is
+    ``1 / a^2``) overflows where ``P``'s does not, in forward mode too.
+    """
+    a, b = jnp.broadcast_arrays(a, b)
+    r, s, rho, s_reg, _ = _parts(jnp.stack([a, b]))
+    small = (a < 1.0) & (b < 1.0)
+    large_form = 0.5 * e + (r[1] - r[0]) + s[0] * (b - a)
+    small_form = e + (rho[1] - rho[0]) + s_reg[0] * (b - a)
+    # P and its gradient vanish at a = b (P is of second order in b - a):
+    # exactly, not to the rounding of r(b) - r(a) (which XLA may compute in
+    # two fusions, with different vectorised logs, under vmap)
+    return jnp.where(a == b, 0.0, jnp.where(small, small_form, large_form))
 
 
 def entropy_core(x: jax.Array) -> jax.Array:
     r""":math:`\log\Gamma(x) - (x - 1)\psi(x) + x`, accurate for every ``x > 0``."""
     r, s = stirling_parts(x)
     return _HALF_LOG_2PI + 0.5 * jnp.log(x) + 0.5 - 0.5 * recip(x) + r + (x - 1.0) * s
+
+
+def entropy_core_without_pole(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    r""":math:`(G(x) + 1/x,\ \psi(1 + x))`: :func:`entropy_core` and
+    :math:`\psi` less their poles :math:`-1/x` at 0.
+
+    Both have derivatives of at most :math:`1/x` where :math:`G`'s and
+    :math:`\psi`'s are :math:`\pm 1/x^2`: a sum of such terms whose poles
+    cancel in part (the Dirichlet entropy's :math:`\sum_j 1/\alpha_j -
+    k/\alpha_0`) can take the poles' derivatives from one factored
+    expression, and never meets ``inf - inf``. With
+    :math:`\rho = \log\Gamma(1 + x) - x\log x + x` and
+    :math:`\tilde s = \log x - \psi(1 + x)`,
+    :math:`G(x) + 1/x = \rho + (x - 1)\tilde s + 1`.
+    """
+    _, _, rho, s_reg, psi1p = _parts(x)
+    return rho + (x - 1.0) * s_reg + 1.0, psi1p

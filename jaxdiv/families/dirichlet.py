@@ -27,7 +27,11 @@ from jax.typing import ArrayLike
 from .._core import checks
 from .._core.numerics import clamp_nonnegative, expm1mx
 from .._core.primitives import log_ratio
-from .._core.special import entropy_core, stirling_parts
+from .._core.special import (
+    entropy_core,
+    entropy_core_without_pole,
+    lgamma_bregman_rest,
+)
 from .._core.types import Shape
 from . import _common, gamma
 
@@ -45,12 +49,47 @@ def _lbeta(a):
     return _sum(gammaln(a)) - gammaln(_sum(a))
 
 
+@jax.custom_jvp
+def _pole_excess(a):
+    """``sum_j 1/a_j - k/a0 >= 0``: the poles at 0 of the entropy's terms.
+
+    Its derivative ``-1/a_j^2 + k/a0^2`` is a difference of two terms that
+    overflow float32 together (below ~1e-19): the rule computes it factored,
+    ``-m (1/(m a_j)) (1/a_j - k a_j/a0^2)`` with ``m = max_j 1/a_j``, so an
+    overflow gives the true derivative's signed inf, never ``inf - inf``, in
+    forward and reverse mode.
+    """
+    a0 = _sum(a, keepdims=True)
+    return _sum(((a0 - a) / a) / a0)  # sum_j (1/a_j - 1/a0): no cancellation
+
+
+@_pole_excess.defjvp
+def _pole_excess_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    k = a.shape[-1]
+    a0 = _sum(a, keepdims=True)
+    inv = 1.0 / a
+    m = jnp.max(inv, axis=-1, keepdims=True)
+    w = (inv / m) * (inv - k * ((a / a0) / a0))  # finite: inv / m <= 1
+    return _pole_excess(a), -m[..., 0] * _sum(w * da)
+
+
 def _entropy(a):
     # log B(a) + (a0 - k) psi(a0) - sum_j (a_j - 1) psi(a_j)
     #   = sum_j G(a_j) - G(a0) - (k - 1) psi(a0),  G(x) = lgamma(x) - (x-1) psi(x) + x
-    a0 = _sum(a)
+    # For a0 < 1 (so every a_j < 1), G and psi are split into parts without
+    # poles and the poles -1/x, which add up to -_pole_excess(a): their
+    # derivatives, 1/a_j^2 and -k/a0^2, would otherwise meet as inf - inf
+    # (a nan gradient) where both overflow. The other rows see a = 1 there
+    # (the "double where").
     k = a.shape[-1]
-    return _sum(entropy_core(a)) - entropy_core(a0) - (k - 1) * digamma(a0)
+    small = _sum(a) < 1.0
+    a_large = jnp.where(small[..., None], 1.0, a)
+    a0 = _sum(a_large)
+    large = _sum(entropy_core(a_large)) - entropy_core(a0) - (k - 1) * digamma(a0)
+    g, psi1p = entropy_core_without_pole(jnp.concatenate([a, _sum(a, True)], -1))
+    without_pole = _sum(g[..., :k]) - g[..., k] - (k - 1) * psi1p[..., k]
+    return jnp.where(small, without_pole - _pole_excess(a), large)
 
 
 def _kl(a, b):
@@ -62,25 +101,22 @@ def _kl(a, b):
     # pi_b (e^-d - 1 + d), d = log(pi_b / pi_a); what is left is small:
     #   (sum_j expm1mx(t_j) - expm1mx(t0)) / 2 + sum_j (r(b_j) - r(a_j))
     #   - (r(b0) - r(a0)) + sum_j s(a_j)(b_j - a_j) - s(a0)(b0 - a0)
-    # with t_j = log(b_j / a_j), t0 = log(b0 / a0).
+    # with t_j = log(b_j / a_j), t0 = log(b0 / a0): per pair (a_j, b_j) and for
+    # (a0, b0), lgamma_bregman_rest, which also keeps the poles of r and s at 0
+    # out of the sum (tiny concentrations).
     # Each special function is called once, on the concatenation of its
     # arguments: XLA inlines (and duplicates into fusions) every call site,
     # so this keeps compile times down, gradients most of all.
     k = a.shape[-1]
     a0, b0 = _sum(a, keepdims=True), _sum(b, keepdims=True)
-    ab = jnp.concatenate([a, a0, b, b0], axis=-1)  # [a, a0 | b, b0]
-    t_all = log_ratio(ab[..., k + 1 :], ab[..., : k + 1])  # [t, t0]
+    a_all, b_all = jnp.concatenate([a, a0], -1), jnp.concatenate([b, b0], -1)
+    t_all = log_ratio(b_all, a_all)  # [t, t0]
     t, t0 = t_all[..., :k], t_all[..., k:]
     e = expm1mx(jnp.concatenate([t0 - t, t_all], axis=-1))  # [e^-d.., e^t.., e^t0]
-    r, s = stirling_parts(ab)
-    r_a, r_a0, r_b, r_b0 = r[..., :k], r[..., k], r[..., k + 1 : -1], r[..., -1]
-    s_a, s_a0 = s[..., :k], s[..., k]
-    a0, b0 = a0[..., 0], b0[..., 0]
+    rest = lgamma_bregman_rest(a_all, b_all, e[..., k:])
     return (
         _sum(b * e[..., :k])  # = b0 KL(pi_b || pi_a), d = t - t0
-        + 0.5 * (_sum(e[..., k : 2 * k]) - e[..., -1])
-        + (_sum(r_b - r_a) - (r_b0 - r_a0))
-        + (_sum(s_a * (b - a)) - s_a0 * (b0 - a0))
+        + (_sum(rest[..., :k]) - rest[..., k])
     )
 
 

@@ -25,7 +25,7 @@ from jax.typing import ArrayLike
 
 from .._core.numerics import clamp_nonnegative, expm1mx
 from .._core.primitives import div, log_ratio
-from .._core.special import entropy_core, stirling_parts
+from .._core.special import entropy_core, lgamma_bregman_rest
 from .._core.types import Shape
 from . import _common
 
@@ -66,12 +66,12 @@ def _kl(ap, bp, aq, bq):
     # lgamma(x) = (x - 1/2) log x - x + log(2 pi)/2 + r(x) and
     # psi(x) = log x - 1/(2x) - s(x), they cancel analytically, leaving
     #   aq (e^u - 1 - u) + (e^w - 1 - w) / 2 + r(aq) - r(ap) - (ap - aq) s(ap)
-    # with u = log(mean_p / mean_q) = log(ap / aq) + log(bq / bp), w = log(aq / ap).
+    # with u = log(mean_p / mean_q) = log(ap / aq) + log(bq / bp), w = log(aq / ap);
+    # all but the first term are lgamma_bregman_rest(ap, aq), which also keeps
+    # the poles of r and s at 0 out of the sum (tiny concentrations).
     w = log_ratio(aq, ap)
     u = log_ratio(bq, bp) - w
-    r_p, s_p = stirling_parts(ap)
-    r_q, _ = stirling_parts(aq)
-    return aq * expm1mx(u) + 0.5 * expm1mx(w) + (r_q - r_p) - (ap - aq) * s_p
+    return aq * expm1mx(u) + lgamma_bregman_rest(ap, aq, expm1mx(w))
 
 
 def entropy(concentration: ArrayLike, rate: ArrayLike) -> jax.Array:

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
 
 # --------------------------------------------------------------------------
 # the formulas, on valid (guarded) parameters; mvn.*_diag reuses them
@@ -46,15 +47,21 @@ def _entropy(scale):
 def _kl(loc_p, scale_p, loc_q, scale_q):
     # 1/2 (r^2 - 1 - log r^2) + 1/2 ((mu_p - mu_q) / sigma_q)^2, r = sigma_p / sigma_q
     t = 2.0 * log_ratio(scale_p, scale_q)
-    return 0.5 * expm1mx(t) + 0.5 * jnp.square(div(loc_p - loc_q, scale_q))
+    return 0.5 * expm1mx(t) + _half_square(div(loc_p - loc_q, scale_q))
+
+
+def _half_square(z):
+    # z^2 / 2 as (z / sqrt 2)^2: finite up to z^2 = 2 * float max (z^2 is not);
+    # the gradient's chain, z then z / scale, holds no larger intermediate
+    return jnp.square(z * _SQRT_HALF)
 
 
 def _ce(loc_p, scale_p, loc_q, scale_q):
     return (
         0.5 * _LOG_2PI
         + jnp.log(scale_q)
-        + 0.5 * jnp.square(div(scale_p, scale_q))
-        + 0.5 * jnp.square(div(loc_p - loc_q, scale_q))
+        + _half_square(div(scale_p, scale_q))
+        + _half_square(div(loc_p - loc_q, scale_q))
     )
 
 

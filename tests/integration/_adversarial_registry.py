@@ -874,58 +874,98 @@ def _py_scalar_check(fn, n):
     return check
 
 
+def _mp_closed_form(f, event=False):
+    """The textbook formula ``f`` of a gamma-type family in 80-digit mpmath.
+
+    In float64 (or long double) the textbook forms cancel catastrophically:
+    at concentrations of 1e30, ``lgamma(a)`` and ``(a - 1) digamma(a)`` are
+    ~7e31 and their difference is ~-33, so float64 returns 0 or 4e16; for
+    tiny or near concentrations too, digits are lost. 80 digits leave ~48
+    after the worst cancellation here. ``f`` takes mpmath numbers (``event``:
+    lists of them, one per row of the last axis); long double out, nan where
+    a parameter is not positive and finite.
+    """
+
+    def ref(*args):
+        args = [np.asarray(a, np.float64) for a in args]
+        batch = [a.shape[:-1] if event else a.shape for a in args]
+        shape = np.broadcast_shapes(*batch)
+        args = [
+            np.broadcast_to(a, shape + (a.shape[-1:] if event else ())) for a in args
+        ]
+        out = np.empty(shape, LD)
+        with mpmath.workdps(80):
+            for idx in np.ndindex(shape):
+                xs = [a[idx] for a in args]
+                if not all(np.all(np.isfinite(x) & (x > 0)) for x in xs):
+                    out[idx] = np.nan
+                    continue
+                if event:
+                    v = f(*[[mpmath.mpf(float(t)) for t in x] for x in xs])
+                else:
+                    v = f(*[mpmath.mpf(float(x)) for x in xs])
+                out[idx] = (
+                    LD(mpmath.nstr(v, 30)) if mpmath.isfinite(v) else LD(float(v))
+                )
+        return out
+
+    return ref
+
+
 def _gamma_ent(a, b):
-    return a - np.log(b) + sps.gammaln(a) + (1 - a) * sps.digamma(a)
+    lg, psi = mpmath.loggamma, mpmath.digamma
+    return a - mpmath.log(b) + lg(a) + (1 - a) * psi(a)
 
 
 def _gamma_kl(a1, b1, a2, b2):
+    lg, psi = mpmath.loggamma, mpmath.digamma
     return (
-        (a1 - a2) * sps.digamma(a1)
-        - sps.gammaln(a1)
-        + sps.gammaln(a2)
-        + a2 * (np.log(b1) - np.log(b2))
+        (a1 - a2) * psi(a1)
+        - lg(a1)
+        + lg(a2)
+        + a2 * (mpmath.log(b1) - mpmath.log(b2))
         + a1 * (b2 - b1) / b1
     )
 
 
 def _betaln(a, b):
-    return sps.betaln(a, b)
+    return mpmath.loggamma(a) + mpmath.loggamma(b) - mpmath.loggamma(a + b)
 
 
 def _beta_ent(a, b):
+    psi = mpmath.digamma
     return (
-        _betaln(a, b)
-        - (a - 1) * sps.digamma(a)
-        - (b - 1) * sps.digamma(b)
-        + (a + b - 2) * sps.digamma(a + b)
+        _betaln(a, b) - (a - 1) * psi(a) - (b - 1) * psi(b) + (a + b - 2) * psi(a + b)
     )
 
 
 def _beta_kl(a1, b1, a2, b2):
+    psi = mpmath.digamma
     return (
         _betaln(a2, b2)
         - _betaln(a1, b1)
-        + (a1 - a2) * sps.digamma(a1)
-        + (b1 - b2) * sps.digamma(b1)
-        + (a2 - a1 + b2 - b1) * sps.digamma(a1 + b1)
+        + (a1 - a2) * psi(a1)
+        + (b1 - b2) * psi(b1)
+        + (a2 - a1 + b2 - b1) * psi(a1 + b1)
     )
 
 
 def _dir_ent(a):
-    a0 = a.sum(-1)
-    k = a.shape[-1]
-    lnb = sps.gammaln(a).sum(-1) - sps.gammaln(a0)
-    return lnb + (a0 - k) * sps.digamma(a0) - ((a - 1) * sps.digamma(a)).sum(-1)
+    lg, psi = mpmath.loggamma, mpmath.digamma
+    a0, k = mpmath.fsum(a), len(a)
+    lnb = mpmath.fsum(lg(x) for x in a) - lg(a0)
+    return lnb + (a0 - k) * psi(a0) - mpmath.fsum((x - 1) * psi(x) for x in a)
 
 
 def _dir_kl(a, b):
-    a0, b0 = a.sum(-1), b.sum(-1)
+    lg, psi = mpmath.loggamma, mpmath.digamma
+    a0, b0 = mpmath.fsum(a), mpmath.fsum(b)
     return (
-        sps.gammaln(a0)
-        - sps.gammaln(a).sum(-1)
-        - sps.gammaln(b0)
-        + sps.gammaln(b).sum(-1)
-        + ((a - b) * (sps.digamma(a) - sps.digamma(a0)[..., None])).sum(-1)
+        lg(a0)
+        - mpmath.fsum(lg(x) for x in a)
+        - lg(b0)
+        + mpmath.fsum(lg(y) for y in b)
+        + mpmath.fsum((x - y) * (psi(x) - psi(a0)) for x, y in zip(a, b, strict=True))
     )
 
 
@@ -1011,6 +1051,10 @@ def _mvn_ref(kind, diag):
                 a if i % 2 == 0 else np.einsum("...i,ij->...ij", a, np.eye(a.shape[-1]))
                 for i, a in enumerate(args)
             ]
+        # scale_tril's strictly upper triangle is ignored (API.md, as TFP's
+        # MultivariateNormalTriL): the reference reads the lower triangle only,
+        # so its finite differences there are 0, as the library's gradient
+        args = [a if i % 2 == 0 else np.tril(a) for i, a in enumerate(args)]
         d = args[0].shape[-1]
 
         def ent(l):
@@ -1793,23 +1837,27 @@ def _build() -> dict[str, Spec]:
             (),
             lambda a, b: _exp_kl(a, b) + _exp_ent(a),
         ),
-        ("gamma", "entropy", 2, (), _f64(_gamma_ent)),
-        ("gamma", "kl_divergence", 4, (), _f64(_gamma_kl)),
+        ("gamma", "entropy", 2, (), _mp_closed_form(_gamma_ent)),
+        ("gamma", "kl_divergence", 4, (), _mp_closed_form(_gamma_kl)),
         (
             "gamma",
             "cross_entropy",
             4,
             (),
-            _f64(lambda a1, b1, a2, b2: _gamma_kl(a1, b1, a2, b2) + _gamma_ent(a1, b1)),
+            _mp_closed_form(
+                lambda a1, b1, a2, b2: _gamma_kl(a1, b1, a2, b2) + _gamma_ent(a1, b1)
+            ),
         ),
-        ("beta", "entropy", 2, (), _f64(_beta_ent)),
-        ("beta", "kl_divergence", 4, (), _f64(_beta_kl)),
+        ("beta", "entropy", 2, (), _mp_closed_form(_beta_ent)),
+        ("beta", "kl_divergence", 4, (), _mp_closed_form(_beta_kl)),
         (
             "beta",
             "cross_entropy",
             4,
             (),
-            _f64(lambda a1, b1, a2, b2: _beta_kl(a1, b1, a2, b2) + _beta_ent(a1, b1)),
+            _mp_closed_form(
+                lambda a1, b1, a2, b2: _beta_kl(a1, b1, a2, b2) + _beta_ent(a1, b1)
+            ),
         ),
         ("poisson", "entropy", 1, (), _poisson_ent),
         ("poisson", "kl_divergence", 2, (), _poisson_kl),
@@ -1854,7 +1902,7 @@ def _build() -> dict[str, Spec]:
                 f"jaxdiv.dirichlet.{name}",
                 getattr(dirichlet, name),
                 _dir_cases(n),
-                _f64(_dir_ent if n == 1 else _dir_kl),
+                _mp_closed_form(_dir_ent if n == 1 else _dir_kl, event=True),
                 diff=tuple(range(n)),
                 bounds=_nonneg if n == 2 else None,
             )
@@ -1864,7 +1912,7 @@ def _build() -> dict[str, Spec]:
             "jaxdiv.dirichlet.cross_entropy",
             dirichlet.cross_entropy,
             _dir_cases(2),
-            _f64(lambda a, b: _dir_kl(a, b) + _dir_ent(a)),
+            _mp_closed_form(lambda a, b: _dir_kl(a, b) + _dir_ent(a), event=True),
             diff=(0, 1),
         )
     )
@@ -1991,13 +2039,6 @@ def _no_where(gen):
 def _drop(gen, ids):
     def g(rng):
         return [c for c in gen(rng) if c.id not in ids]
-
-    return g
-
-
-def _f64(f):
-    def g(*args):
-        return f(*[np.asarray(a, np.float64) for a in args])
 
     return g
 
@@ -2581,6 +2622,7 @@ def _mvn_lp_cases(rng):
 
 def _lp_mvn(x, m, t):
     x, m, t = (np.asarray(v, np.float64) for v in (x, m, t))
+    t = np.tril(t)  # the upper triangle is ignored (see _mvn_ref)
     y = np.linalg.solve(t, (x - m)[..., None])[..., 0]
     d = x.shape[-1]
     return (

@@ -7,6 +7,26 @@ triage (see that module); an entry is deleted when its case passes. Cases in
 CPU; the others are strict xfails, so a fix shows up as a failing XPASS.
 """
 
+# Item 8 cases whose true derivative is beyond float32's range (checked
+# against mpmath in tests/families/test_extreme_parameters.py): those
+# entries' gradient and jvp are the signed inf, never nan (API.md), which the
+# harness's finiteness check cannot tell from a failure.
+_POLE_GRAD_OVERFLOWS = (
+    "item 8, unrepresentable: the entropy's pole -1/a has derivative 1/a^2, "
+    "beyond float32's max for concentrations a < 5.4e-20; there grad and jvp "
+    "are the true derivative's signed inf (never nan), elsewhere finite"
+)
+_LAPLACE_GRAD_OVERFLOWS = (
+    "item 8, unrepresentable: d/db_q of |mu_p - mu_q| / b_q is -|mu_p - mu_q| / "
+    "b_q^2, beyond float32's max at these entries (locations O(1), scales "
+    "<= 3e-19); there grad arg3 and jvp are -inf (never nan)"
+)
+_NORMAL_GRAD_OVERFLOWS = (
+    "item 8, unrepresentable: the value ((mu_p - mu_q) / sigma_q)^2 / 2 <= 2.4e38 "
+    "is finite but d/dsigma_q = -(mu_p - mu_q)^2 / sigma_q^3 ~ -1e54 is beyond "
+    "float32's max: grad arg3 and jvp are -inf (never nan)"
+)
+
 KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.alpha_divergence",
@@ -95,11 +115,11 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.beta.cross_entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[2], [3]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.beta.cross_entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0], [1], [2]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.beta.cross_entropy",
         "random",
@@ -107,27 +127,15 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.beta.entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[2], [3]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.beta.entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0], [1], [2]] where the value is finite",
-    (
-        "jaxdiv.beta.entropy",
-        "params_1e30",
-    ): "item 8: parameters at 1e-19..1e30: value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-34.50102996826172) expected 0.0 (rel err 3.45e+301)",
-    (
-        "jaxdiv.beta.entropy",
-        "params_1e30@float64",
-    ): "item 8: parameters at 1e-19..1e30: float64 value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-34.50103228492839) expected 3.602879701896397e+16 (rel err 1)",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.beta.entropy",
         "random",
     ): "item 10: eager and jit differ by a few ulps (documented: same to a few ulps, not bit for bit)",
-    (
-        "jaxdiv.beta.kl_divergence",
-        "equal",
-    ): "jvp and grad agree only to absolute rounding (~1e-8) where the true derivative is 0",
     (
         "jaxdiv.beta.kl_divergence",
         "near",
@@ -138,12 +146,8 @@ KNOWN: dict[tuple[str, str], str] = {
     ): "item 6: near-pair accuracy: float64 value: 4 of 6 finite values off, e.g. at [np.int64(2)] got np.float64(3.880128297936209e-09) expected 3.880127733138028e-09 (rel err",
     (
         "jaxdiv.beta.kl_divergence",
-        "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 6 finite values off, e.g. at [np.int64(4)] got np.float64(0.013756781816482544) expected 0.013761575178992166 (rel err 0.000348)",
-    (
-        "jaxdiv.beta.kl_divergence",
-        "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(0.16493214666843414) expected 0.16493768836137077 (rel err 3.36e-05)",
+        "random",
+    ): "item 10: eager, jit and vmap differ by a few ulps of the O(1) terms (documented: same to a few ulps, not bit for bit)",
     (
         "jaxdiv.binary_kl_divergence",
         "near@float64",
@@ -171,43 +175,23 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.dirichlet.cross_entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0, 2], [1, 0], [3, 2]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.dirichlet.cross_entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.dirichlet.cross_entropy",
         "random",
     ): "item 10: eager and jit differ by a few ulps (documented: same to a few ulps, not bit for bit)",
     (
         "jaxdiv.dirichlet.entropy",
-        "params_1e+30",
-    ): "item 8: parameters at 1e-19..1e30: value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-69.42153930664062) expected 0.0 (rel err 6.94e+301)",
-    (
-        "jaxdiv.dirichlet.entropy",
-        "params_1e+30@float64",
-    ): "item 8: parameters at 1e-19..1e30: float64 value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-69.42153649421189) expected 0.0 (rel err 6.94e+301)",
-    (
-        "jaxdiv.dirichlet.entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0, 2], [1, 0], [3, 2]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.dirichlet.entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.dirichlet.kl_divergence",
-        "equal",
-    ): "jvp and grad agree only to absolute rounding (~1e-8) where the true derivative is 0",
-    (
-        "jaxdiv.dirichlet.kl_divergence",
-        "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: jvp: non-finite tangent where the value is finite",
-    (
-        "jaxdiv.dirichlet.kl_divergence",
-        "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(0.20292402803897858) expected 0.2029172873867342 (rel err 3.32e-05)",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.f_divergence",
         "near@f=kl",
@@ -375,31 +359,19 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.gamma.cross_entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[2], [3]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.gamma.cross_entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0], [1], [2]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.gamma.entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[2], [3]] where the value is finite",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.gamma.entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg0: non-finite at [[0], [1], [2]] where the value is finite",
-    (
-        "jaxdiv.gamma.entropy",
-        "params_1e30",
-    ): "item 8: parameters at 1e-19..1e30: value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-33.429954528808594) expected 0.0 (rel err 3.34e+301)",
-    (
-        "jaxdiv.gamma.entropy",
-        "params_1e30@float64",
-    ): "item 8: parameters at 1e-19..1e30: float64 value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(-33.429952941704286) expected 0.0 (rel err 3.34e+301)",
-    (
-        "jaxdiv.gamma.kl_divergence",
-        "equal",
-    ): "jvp and grad agree only to absolute rounding (~1e-8) where the true derivative is 0",
+    ): _POLE_GRAD_OVERFLOWS,
     (
         "jaxdiv.gamma.kl_divergence",
         "near",
@@ -408,14 +380,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "jaxdiv.gamma.kl_divergence",
         "near@float64",
     ): "item 6: near-pair accuracy: float64 value: 4 of 6 finite values off, e.g. at [np.int64(2)] got np.float64(3.802256613812165e-09) expected 3.8022606229783464e-09 (rel er",
-    (
-        "jaxdiv.gamma.kl_divergence",
-        "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: jvp: non-finite tangent where the value is finite",
-    (
-        "jaxdiv.gamma.kl_divergence",
-        "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 6 finite values off, e.g. at [np.int64(4)] got np.float64(0.0014121884014457464) expected 0.0014071106383681808 (rel err 0.00361",
     (
         "jaxdiv.gamma.kl_divergence",
         "random",
@@ -443,19 +407,19 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.laplace.cross_entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg3: non-finite at [[2]] where the value is finite",
+    ): _LAPLACE_GRAD_OVERFLOWS,
     (
         "jaxdiv.laplace.cross_entropy",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg3: non-finite at [[0], [1], [2]] where the value is finite",
+    ): _LAPLACE_GRAD_OVERFLOWS,
     (
         "jaxdiv.laplace.kl_divergence",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: grad arg3: non-finite at [[2]] where the value is finite",
+    ): _LAPLACE_GRAD_OVERFLOWS,
     (
         "jaxdiv.laplace.kl_divergence",
         "params_1e-30",
-    ): "item 8: parameters at 1e-19..1e30: grad arg3: non-finite at [[0], [1], [2]] where the value is finite",
+    ): _LAPLACE_GRAD_OVERFLOWS,
     (
         "jaxdiv.losses.convex_kl_divergence",
         "near",
@@ -517,25 +481,13 @@ KNOWN: dict[tuple[str, str], str] = {
         "random",
     ): "to investigate: the gradient disagrees with central differences of the reference",
     (
-        "jaxdiv.mvn.cross_entropy",
-        "random",
-    ): "to investigate: the gradient disagrees with central differences of the reference",
-    (
-        "jaxdiv.mvn.kl_divergence",
-        "random",
-    ): "to investigate: the gradient disagrees with central differences of the reference",
-    (
-        "jaxdiv.mvn.log_prob",
-        "random",
-    ): "to investigate: the gradient disagrees with central differences of the reference",
-    (
         "jaxdiv.normal.cross_entropy",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 5 finite values off, e.g. at [np.int64(0)] got np.float64(inf) expected 2.4408154109448586e+38 (rel err inf)",
+    ): _NORMAL_GRAD_OVERFLOWS,
     (
         "jaxdiv.normal.kl_divergence",
         "params_1e-19",
-    ): "item 8: parameters at 1e-19..1e30: value: 1 of 5 finite values off, e.g. at [np.int64(0)] got np.float64(inf) expected 2.4408154109448586e+38 (rel err inf)",
+    ): _NORMAL_GRAD_OVERFLOWS,
     (
         "jaxdiv.perplexity",
         "pair:subnormal",
@@ -619,14 +571,13 @@ NOT_STRICT: frozenset[tuple[str, str]] = frozenset(
         ("jaxdiv.bernoulli.kl_divergence", "near@float64"),
         ("jaxdiv.beta.cross_entropy", "random"),
         ("jaxdiv.beta.entropy", "random"),
-        ("jaxdiv.beta.kl_divergence", "equal"),
         ("jaxdiv.beta.kl_divergence", "near"),
         ("jaxdiv.beta.kl_divergence", "near@float64"),
+        ("jaxdiv.beta.kl_divergence", "random"),
         ("jaxdiv.binary_kl_divergence", "near@float64"),
         ("jaxdiv.categorical.js_distance_from_logits", "gap100"),
         ("jaxdiv.categorical.js_divergence_from_logits", "gap100"),
         ("jaxdiv.dirichlet.cross_entropy", "random"),
-        ("jaxdiv.dirichlet.kl_divergence", "equal"),
         ("jaxdiv.f_divergence", "near@f=kl"),
         ("jaxdiv.f_divergence", "near@f=kl@float64"),
         ("jaxdiv.f_divergence", "near@f=tv"),
@@ -636,7 +587,6 @@ NOT_STRICT: frozenset[tuple[str, str]] = frozenset(
         ("jaxdiv.f_divergence_from_logits", "near@f=kl"),
         ("jaxdiv.f_divergence_from_logits", "near@f=kl@float64"),
         ("jaxdiv.f_divergence_from_logits", "near@f=tv"),
-        ("jaxdiv.gamma.kl_divergence", "equal"),
         ("jaxdiv.gamma.kl_divergence", "near"),
         ("jaxdiv.gamma.kl_divergence", "near@float64"),
         ("jaxdiv.gamma.kl_divergence", "random"),
