@@ -39,6 +39,7 @@ from .numerics import (
     event_max,
     event_sum,
     expm1mx,
+    linear_weighted,
     log_normalizer,
     weighted,
 )
@@ -136,10 +137,29 @@ def _exponent(t: Terms, a):
     return a * t.lp_s if t.lq is None else a * t.lp_s + (1.0 - a) * t.lq_s
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _log_moment(x, ax, axis_name):
+    """:func:`log_normalizer` of ``x`` (``-inf`` outside the terms) whose
+    tangent is the mean of ``dx`` under ``softmax(x)``, the weights
+    normalised before the sum: JAX's rule sums ``exp(x - max) dx`` first,
+    which overflows where ``dx`` is a log-probability of ``-3e38`` (the
+    derivative in the order of logits that large) although the mean is
+    finite."""
+    return log_normalizer(x, ax, None, False, axis_name)
+
+
+@_log_moment.defjvp
+def _log_moment_jvp(ax, axis_name, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    lse = log_normalizer(x, ax, None, True, axis_name)
+    w = jnp.exp(x - jax.lax.stop_gradient(lse))  # 0 outside the terms
+    return jnp.squeeze(lse, ax), event_sum(weighted(w, dx), ax, axis_name)
+
+
 def _k_log(t: Terms, a) -> jax.Array:
     """K by a masked log-sum-exp: exact at any order, lossy only near K = 0."""
     x = jnp.where(t.term, _exponent(t, a), -jnp.inf)
-    lse = log_normalizer(x, t.ax, None, False, t.axis_name)
+    lse = _log_moment(x, t.ax, t.axis_name)
     k = jnp.where(event_any(t.term, t.ax, t.axis_name), lse, -jnp.inf)
     # p > 0 = q: p^a q^(1-a) is +inf above order 1 and 0 below it
     lost = event_sum(jnp.where(t.lost, t.p, 0.0), t.ax, t.axis_name)
@@ -280,11 +300,14 @@ def order(
         alpha = jnp.asarray(alpha).astype(dtype)
         one, inf = alpha == 1, alpha == jnp.inf
         general = ~one & ~inf
-        a = jnp.where(general, alpha, 2.0)
+        # the unselected general branch runs at order 1/2, where K = log sum
+        # sqrt(p q) <= 0 stays finite (at order 2 it can overflow, and its
+        # infinite derivative would meet a zero cotangent: nan gradients)
+        a = jnp.where(general, alpha, 0.5)
         k = _k_near(t, a, _k_log(t, a))
         # a padding row's K is -inf: keep it out of the gradient in alpha
         # (d/da of -inf / (a - 1) is nan, even when the value is masked)
-        k = jnp.where(empty, jnp.zeros_like(k), k)
+        k = jnp.where(empty | ~general, jnp.zeros_like(k), k)
         v = fam.general(k, a)
         # mu is +inf where p > 0 = q; computed without those entries so that
         # its infinite derivative never meets the zero cotangent of an
@@ -292,12 +315,21 @@ def order(
         lost_mass = event_sum(jnp.where(t.lost, t.p, 0.0), t.ax, t.axis_name)
         t_kept = t._replace(p=jnp.where(t.lost, jnp.zeros_like(t.p), t.p))
         mu = jnp.where(lost_mass != 0, _inf_or_nan(lost_mass), _mu(t_kept))
-        m2 = event_sum(weighted(t.p, t.r * t.r), t.ax, t.axis_name)
+        r2 = t.r * t.r
+        r2_over = jnp.isinf(r2) & (t.p != 0)  # (a gradient of 0 * inf is nan)
+        m2 = event_sum(weighted(t.p, jnp.where(r2_over, 0.0, r2)), t.ax, t.axis_name)
+        m2 = jnp.where(event_any(r2_over, t.ax, t.axis_name), jnp.inf, m2)
         finite = jnp.isfinite(mu)
         mu_s = jnp.where(finite, mu, 0.0)
         # exact at a = 1, and first-order exact around it: the gradient in a
         b0 = jnp.where(one, alpha - 1.0, 0.0)
-        v_one = fam.one(mu) + b0 * jnp.where(finite, fam.slope(mu_s, m2), 0.0)
+        # (b0 is 0: the slope only carries the derivative in a. Where sum p
+        # r^2 overflows (logits of 1e30), so does the slope; its sign is the
+        # family's, and that term then contributes nothing: 0 * inf is nan)
+        slope = fam.slope(mu_s, jnp.where(jnp.isinf(m2), 0.0, m2))
+        slope_sign = jnp.sign(fam.slope(0.0, 1.0))
+        slope = jnp.where(jnp.isinf(m2), slope_sign * m2, slope)
+        v_one = fam.one(mu) + linear_weighted(b0, jnp.where(finite, slope, 0.0))
         v = jnp.where(one, v_one, v)
         bad = (alpha < lower) | jnp.isnan(alpha)
         if fam.at_inf is None:

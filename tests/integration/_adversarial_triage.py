@@ -45,70 +45,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "subnormal@alpha=2",
     ): "item 9: masses at or below float32's smallest normal (flushed to 0 by XLA:CPU): grad arg1: non-finite at [[2, 1]] where the value is finite",
     (
-        "jaxdiv.alpha_divergence_from_logits",
-        "gap100@alpha=0",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "gap100@alpha=0.5",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "gap100@alpha=1",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "gap100@alpha=1.0001",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=-1",
-    ): "item 2: large logits: grad arg0: non-finite at [[1, 0], [1, 1], [1, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=0",
-    ): "item 2: large logits: value: 5 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(nan) expected 9.566588626431279e+29 (rel err nan)",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=0.5",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=1",
-    ): "item 2: large logits: value: 1 of 6 finite values off, e.g. at [np.int64(1)] got np.float64(nan) expected 9.566588626431279e+29 (rel err nan)",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=1.0001",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e30@alpha=2",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=-1",
-    ): "item 2: large logits: grad arg0: non-finite at [[3, 0], [3, 1], [3, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=0",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=0.5",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=1",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=1.0001",
-    ): "item 2: large logits: grad arg0: non-finite at [[0, 0], [0, 1], [0, 2]] where the value is finite",
-    (
-        "jaxdiv.alpha_divergence_from_logits",
-        "logits_1e4@alpha=2",
-    ): "item 2: large logits: grad arg0: non-finite at [[4, 0], [4, 1], [4, 2]] where the value is finite",
-    (
         "jaxdiv.bernoulli.kl_divergence",
         "near@float64",
     ): "item 6: near-pair accuracy: float64 value: 11 of 30 finite values off, e.g. at [np.int64(3), np.int64(3)] got np.float64(1.1949687425532082e-11) expected 1.194968740472",
@@ -510,26 +446,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ): "item 9: masses at or below float32's smallest normal (flushed to 0 by XLA:CPU): jvp: non-finite tangent where the value is finite",
     (
         "jaxdiv.renyi_divergence_from_logits",
-        "logits_1e30@alpha=0",
-    ): "item 2: large logits: grad arg0: non-finite at [[1, 0], [1, 1], [1, 2]] where the value is finite",
-    (
-        "jaxdiv.renyi_divergence_from_logits",
-        "logits_1e30@alpha=0.5",
-    ): "item 2: large logits: grad arg0: non-finite at [[1, 0], [1, 1], [1, 2]] where the value is finite",
-    (
-        "jaxdiv.renyi_divergence_from_logits",
-        "logits_1e30@alpha=1",
-    ): "item 2: large logits: value: 1 of 6 finite values off, e.g. at [np.int64(1)] got np.float64(nan) expected 9.566588626431279e+29 (rel err nan)",
-    (
-        "jaxdiv.renyi_divergence_from_logits",
-        "logits_1e30@alpha=1.0001",
-    ): "item 2: large logits: grad arg0: non-finite at [[1, 0], [1, 1], [1, 2]] where the value is finite",
-    (
-        "jaxdiv.renyi_divergence_from_logits",
-        "logits_1e30@alpha=2",
-    ): "item 2: large logits: grad arg0: non-finite at [[1, 0], [1, 1], [1, 2]] where the value is finite",
-    (
-        "jaxdiv.renyi_divergence_from_logits",
         "near@alpha=0",
     ): "item 6: near-pair accuracy: value: 1 of 6 finite values off, e.g. at [np.int64(2)] got np.float64(2.5043391360668465e-08) expected -0.0 (rel err 2.5e+292)",
     (
@@ -545,10 +461,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "subnormal@alpha=1",
     ): "item 9: masses at or below float32's smallest normal (flushed to 0 by XLA:CPU): jvp: non-finite tangent where the value is finite",
     (
-        "jaxdiv.renyi_entropy_from_logits",
-        "logits_1e30@alpha=0",
-    ): "item 2: large logits: jvp: non-finite tangent where the value is finite",
-    (
         "jaxdiv.total_variation_distance_from_logits",
         "gap100",
     ): "jvp and grad agree only to absolute rounding (~1e-8) where the true derivative is 0",
@@ -563,7 +475,7 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.tsallis_entropy_from_logits",
         "logits_1e30@alpha=0",
-    ): "item 2: large logits: jvp: non-finite tangent where the value is finite",
+    ): "by the mathematics: at logits of 3e38 the derivative in alpha, sum log p + n - 1 = -9e38, overflows float32 although the value (n - 1) is finite",
 }
 
 NOT_STRICT: frozenset[tuple[str, str]] = frozenset(
