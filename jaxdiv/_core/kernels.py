@@ -491,8 +491,10 @@ def _kl_logits_forward(ax, axis_name, a, b):
     c, c_lo = two_difference(na.shift, nb.shift)
     u0 = difference(a, b, c)
     held = ea > 0
-    mu = _psum(jnp.sum(weighted(ea, u0), axis=ax, keepdims=True), axis_name)
-    mu = mu * na.inv_sum
+    # the mean of u0 under p, weighted by p itself rather than by ea then
+    # divided: sum(ea u0) overflows at logits of 3e38 although the mean fits
+    p = ea * na.inv_sum
+    mu = _psum(jnp.sum(weighted(p, u0), axis=ax, keepdims=True), axis_name)
     hi = _pmax(
         jnp.max(jnp.where(held, u0, -jnp.inf), axis=ax, keepdims=True), axis_name
     )
@@ -504,7 +506,6 @@ def _kl_logits_forward(ax, axis_name, a, b):
 
     # the Bregman form on near rows (their u lie in [-1, 1] where p > 0)
     u = jnp.where(near, u0 - mu, jnp.zeros_like(u0))
-    p = ea * na.inv_sum
     # where p == 0 (a = -inf, or underflowed): p e^{-u}, which is q's mass
     # there over sum(p e^{-u}), is exp((b - c_b) - log s_a + mu - c_lo)
     log_r0 = (b - nb.shift) - na.log_sum + (mu - c_lo)

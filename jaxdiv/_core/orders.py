@@ -41,6 +41,7 @@ from .numerics import (
     expm1mx,
     linear_weighted,
     log_normalizer,
+    shifted_log_sum,
     weighted,
 )
 from .types import AxisName
@@ -151,9 +152,12 @@ def _log_moment(x, ax, axis_name):
 @_log_moment.defjvp
 def _log_moment_jvp(ax, axis_name, primals, tangents):
     (x,), (dx,) = primals, tangents
-    lse = log_normalizer(x, ax, None, True, axis_name)
-    w = jnp.exp(x - jax.lax.stop_gradient(lse))  # 0 outside the terms
-    return jnp.squeeze(lse, ax), event_sum(weighted(w, dx), ax, axis_name)
+    support, xs, _, m, log_s = shifted_log_sum(x, ax, None, axis_name)
+    # (x - max) - log s, the shift first: x - logsumexp loses the log s of
+    # terms of -5e29, and the weights then sum to their count, not to 1
+    w = jnp.where(support, jnp.exp((xs - m) - log_s), 0.0)
+    lse = log_normalizer(x, ax, None, False, axis_name)
+    return lse, event_sum(weighted(w, dx), ax, axis_name)
 
 
 def _k_log(t: Terms, a) -> jax.Array:

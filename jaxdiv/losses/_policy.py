@@ -477,8 +477,13 @@ def _group_advantages(rewards, eps, group_size, normalize_std):
         dof = max(group_size - 1, 1)
         # sigma = s * sqrt(sum (c / s)^2 / dof), s = max |c|: no overflow of
         # the squares at rewards of 1e30, no underflow at 1e-30; the square
-        # root and the divisions see 1 where the spread is 0 (no nan gradient)
-        scale = jnp.max(jnp.abs(centred), axis=-1, keepdims=True)
+        # root and the divisions see 1 where the spread is 0 (no nan gradient).
+        # sigma does not depend on s (homogeneous of degree 0 in it), so s is
+        # a constant for the derivative: the max's own rule divides by the
+        # count of entries equal to the max, which is 0 (an inf gradient)
+        # where XLA recomputes |c| inside the fusion with other rounding
+        fixed = jax.lax.stop_gradient(centred)
+        scale = jnp.max(jnp.abs(fixed), axis=-1, keepdims=True)
         spread = scale > 0
         keep = spread | jnp.isnan(scale)  # nan rewards give nan
         scale = jnp.where(spread, scale, 1.0)

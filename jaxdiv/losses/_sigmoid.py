@@ -148,6 +148,32 @@ def sigmoid_focal_loss(
     return _focal(logits, labels, alpha, gamma)
 
 
+def _binary_label_slope(labels, ce, log_p, log_not_p, gamma):
+    r"""0, whose derivative in ``labels`` is the part of the focal loss's
+    that :func:`log_mix` drops at binary labels.
+
+    ``1 - p_t = (1 - y) p + y (1 - p)`` is linear in ``y``, so at ``y = 1``
+    the derivative of :math:`\log(1 - p_t)` has a term :math:`-p / (1 - p)`
+    from the weight ``1 - y = 0`` (and at ``y = 0`` a term :math:`(1 - p) /
+    p` from ``y``), which the zero-safe log of that weight gives as 0. The
+    loss's part is :math:`\mp\gamma\, \mathrm{ce}\, e^{\log p_\pm +
+    (\gamma - 1) \log(1 - p_t)}`, formed in log space (finite for every
+    logit and ``gamma``) and added as ``(y - stop_gradient(y)) * slope``,
+    which is exactly 0. (optax 0.2.8 drops the same term.)
+    """
+    one, zero = labels == 1, labels == 0
+    # at y = 1: 1 - p_t = 1 - p, the dropped term is -p / (1 - p); at y = 0
+    # it is +(1 - p) / p with 1 - p_t = p
+    log_m = jnp.where(one, log_not_p, log_p)
+    log_other = jnp.where(one, log_p, log_not_p)
+    e = jnp.log(ce) + log_other + (gamma - 1.0) * log_m
+    e = jnp.where(jnp.isnan(e), -jnp.inf, e)  # (x = +-inf, gamma < 1: ce = 0)
+    slope = jnp.where(one, -1.0, 1.0) * gamma * jnp.exp(e)
+    slope = jnp.where((one | zero) & jnp.isfinite(slope), slope, 0.0)
+    slope = jax.lax.stop_gradient(slope)
+    return (labels - jax.lax.stop_gradient(labels)) * slope
+
+
 @jitted()
 def _focal(logits, labels, alpha, gamma):
     name = "losses.sigmoid_focal_loss"
@@ -155,7 +181,9 @@ def _focal(logits, labels, alpha, gamma):
     ce = formulas.cross_entropy_of_targets(two_p, logs_q, _PAIR)
     log_p, log_not_p = logs_q[..., 1], logs_q[..., 0]
     log_one_minus_pt = log_mix(log_p, log_not_p, 1.0 - labels)
-    loss = ce * jnp.exp(weighted(jnp.asarray(gamma, ce.dtype), log_one_minus_pt))
+    gamma = jnp.asarray(gamma, ce.dtype)
+    loss = ce * jnp.exp(weighted(gamma, log_one_minus_pt))
+    loss = loss + _binary_label_slope(labels, ce, log_p, log_not_p, gamma)
     if alpha is None:
         return loss
     alpha = jnp.asarray(alpha, ce.dtype)

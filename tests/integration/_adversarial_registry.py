@@ -2293,6 +2293,12 @@ def _focal_ref(x, y, alpha=None, gamma=2.0):
             np.where(y < 1, np.log1p(-y) - np.logaddexp(0, -x), -np.inf),
             np.where(y > 0, np.log(y) - np.logaddexp(0, x), -np.inf),
         )
+        # 1 - p_t is linear in y (Lin et al.; optax): continued so past 0 and
+        # 1, where central differences step at binary labels (the log-space
+        # branches above drop a term there, a kink that halves its slope)
+        outside = (y < 0) | (y > 1)
+        lin = (1 - y) * np.exp(-np.logaddexp(0, -x)) + y * np.exp(-np.logaddexp(0, x))
+        l1 = np.where(outside, np.log(np.where(outside, lin, 1)), l1)
         mod = np.where(
             np.isneginf(l1), 0.0 if gamma > 0 else 1.0, np.exp(LD(gamma) * l1)
         )

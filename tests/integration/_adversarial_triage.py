@@ -369,10 +369,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "gap100@jsd",
     ): "jvp and grad agree only to absolute rounding (~1e-8) where the true derivative is 0",
     (
-        "jaxdiv.losses.distillation_loss",
-        "logits_1e30@forward_kl",
-    ): "item 2: large logits: value: 1 of 6 finite values off, e.g. at [np.int64(4)] got np.float64(inf) expected 2.8699765500029852e+38 (rel err inf)",
-    (
         "jaxdiv.losses.generalized_kl_divergence",
         "near",
     ): "item 6: near-pair accuracy: value: 6 of 6 finite values off, e.g. at [np.int64(0)] got np.float64(3.4844852052628994e-05) expected 3.487523687749337e-05 (rel err 0.0008",
@@ -380,10 +376,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "jaxdiv.losses.generalized_kl_divergence",
         "near@float64",
     ): "item 6: near-pair accuracy: float64 value: 4 of 6 finite values off, e.g. at [np.int64(2)] got np.float64(8.318588092665058e-10) expected 8.318587690385553e-10 (rel err",
-    (
-        "jaxdiv.losses.group_advantages",
-        "large_1e4",
-    ): "item 2: large logits: grad arg0: non-finite at [[3], [4], [5]] where the value is finite",
     (
         "jaxdiv.losses.kl_divergence",
         "near",
@@ -411,11 +403,7 @@ KNOWN: dict[tuple[str, str], str] = {
     (
         "jaxdiv.losses.safe_softmax_cross_entropy",
         "logits_1e30",
-    ): "item 2: large logits: jvp: non-finite tangent where the value is finite",
-    (
-        "jaxdiv.losses.sigmoid_focal_loss",
-        "random",
-    ): "to investigate: the gradient disagrees with central differences of the reference",
+    ): "by the mathematics: at logits of 3e38 the label tangent's term sum -log q dy is -8.3e38 in float64 for the harness's tangent, beyond float32 (the value, 1e38, is finite)",
     (
         "jaxdiv.normal.cross_entropy",
         "params_1e-19",

@@ -498,6 +498,31 @@ def test_group_advantages_match_numpy():
     )
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e4, 1e30, 1e-30])
+def test_group_advantages_jacobian_at_large_rewards(scale):
+    """The Jacobian against its float64 closed form: with c = r - mean and
+    sigma = sqrt(sum c^2 / (G - 1)), dA_i / dr_j = (d_ij - 1/G) / (sigma + eps)
+    - c_i c_j / ((G - 1) sigma (sigma + eps)^2). The normaliser max |c| is a
+    constant for the derivative: the max's own rule divided by the count of
+    entries equal to it, 0 (an inf Jacobian) where XLA rounded |c| apart."""
+    base = np.array([-2.32503, -0.218792, -1.24591, -0.732267, -0.544259, -0.3163])
+    r = np.float32(base * scale)
+    eps = 0.0 if scale < 1e-6 else 1e-6
+    jac = jax.jit(jax.jacobian(lambda r: L.group_advantages(r, 3, eps=eps)))(r)
+    g = np.float64(r).reshape(2, 3)
+    c = g - g.mean(1, keepdims=True)
+    sigma = np.sqrt(np.sum(c * c, 1, keepdims=True) / 2)
+    want = np.zeros((6, 6))
+    for k in range(2):
+        s, ck = sigma[k, 0], c[k]
+        block = (np.eye(3) - 1 / 3) / (s + eps)
+        block -= np.outer(ck, ck) / (2 * s * (s + eps) ** 2)
+        want[3 * k : 3 * k + 3, 3 * k : 3 * k + 3] = block
+    assert np.all(np.isfinite(jac))
+    top = np.max(np.abs(want))
+    np.testing.assert_allclose(jac, want, rtol=1e-4, atol=1e-5 * top)
+
+
 def test_group_advantages_bad_input():
     r = jnp.zeros(6)
     with pytest.raises(

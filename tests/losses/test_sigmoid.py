@@ -93,3 +93,32 @@ def test_pos_weight():
         L.sigmoid_binary_cross_entropy(x, y, pos_weight=1.0),
         L.sigmoid_binary_cross_entropy(x, y),
     )
+
+
+@pytest.mark.parametrize("gamma", [2.0, 1.0, 0.5])
+@pytest.mark.parametrize("alpha", [None, 0.25])
+def test_focal_label_gradient_is_the_true_one(alpha, gamma):
+    """1 - p_t = (1 - y) sigmoid(x) + y sigmoid(-x) is linear in y (Lin et al.
+    2017), so d/dy at y in {0, 1} has the term of the zero weight too (optax
+    0.2.8 and the zero-safe log dropped it): against the float64 derivative
+    ``dce m^g + ce g m^(g - 1) (q - p)``, ``m = 1 - p_t``, in log space."""
+    x = np.array([-1.37, 1.3, 0.5, -3.0, 9.0, -9.0, 0.2, 30.0, -30.0], np.float32)
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.4, 1.0, 0.0], np.float32)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    lp, lq = -np.logaddexp(0, -x64), -np.logaddexp(0, x64)  # log p, log(1 - p)
+    ce = -(y64 * lp + (1 - y64) * lq)
+    with np.errstate(divide="ignore"):  # (log 0 = -inf at binary labels)
+        log_m = np.logaddexp(np.log1p(-y64) + lp, np.log(y64) + lq)
+    p, q = np.exp(lp), np.exp(lq)
+    want = (lq - lp) * np.exp(gamma * log_m) + ce * gamma * (q - p) * np.exp(
+        (gamma - 1) * log_m
+    )
+    if alpha is not None:
+        a_t = alpha * y64 + (1 - alpha) * (1 - y64)
+        want = a_t * want + (2 * alpha - 1) * ce * np.exp(gamma * log_m)
+
+    def total(b):
+        return L.sigmoid_focal_loss(x, b, alpha=alpha, gamma=gamma).sum()
+
+    g = jax.grad(total)(jnp.asarray(y))
+    np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-7)
