@@ -168,7 +168,7 @@ def _binary_label_slope(labels, ce, log_p, log_not_p, gamma):
     log_other = jnp.where(one, log_p, log_not_p)
     e = jnp.log(ce) + log_other + (gamma - 1.0) * log_m
     e = jnp.where(jnp.isnan(e), -jnp.inf, e)  # (x = +-inf, gamma < 1: ce = 0)
-    slope = jnp.where(one, -1.0, 1.0) * gamma * jnp.exp(e)
+    slope = jnp.where(one, -gamma, gamma) * jnp.exp(e)
     slope = jnp.where((one | zero) & jnp.isfinite(slope), slope, 0.0)
     slope = jax.lax.stop_gradient(slope)
     return (labels - jax.lax.stop_gradient(labels)) * slope
