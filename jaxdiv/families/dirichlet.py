@@ -26,7 +26,7 @@ from jax.typing import ArrayLike
 
 from .._core import checks
 from .._core.numerics import clamp_nonnegative, expm1mx
-from .._core.primitives import log_ratio
+from .._core.primitives import div, log_ratio
 from .._core.special import (
     entropy_core,
     entropy_core_without_pole,
@@ -107,13 +107,24 @@ def _kl(a, b):
     # Each special function is called once, on the concatenation of its
     # arguments: XLA inlines (and duplicates into fusions) every call site,
     # so this keeps compile times down, gradients most of all.
+    # Near pairs: b0 - a0 from the rounded sums is off by eps a0, which is
+    # all of it when the pairs differ by 1e-6; the sum of the (exact, by
+    # Sterbenz) differences h0 = sum_j (b_j - a_j) is not, and gives t0.
     k = a.shape[-1]
     a0, b0 = _sum(a, keepdims=True), _sum(b, keepdims=True)
+    h = b - a
+    h0 = _sum(h, keepdims=True)
     a_all, b_all = jnp.concatenate([a, a0], -1), jnp.concatenate([b, b0], -1)
+    h_all = jnp.concatenate([h, h0], -1)
     t_all = log_ratio(b_all, a_all)  # [t, t0]
-    t, t0 = t_all[..., :k], t_all[..., k:]
+    close0 = jnp.abs(h0) <= 0.5 * jnp.minimum(a0, b0)
+    t0 = jnp.where(
+        close0, jnp.log1p(div(jnp.where(close0, h0, 0.0), a0)), t_all[..., k:]
+    )
+    t_all = jnp.concatenate([t_all[..., :k], t0], -1)
+    t = t_all[..., :k]
     e = expm1mx(jnp.concatenate([t0 - t, t_all], axis=-1))  # [e^-d.., e^t.., e^t0]
-    rest = lgamma_bregman_rest(a_all, b_all, e[..., k:])
+    rest = lgamma_bregman_rest(a_all, b_all, e[..., k:], h_all)
     return (
         _sum(b * e[..., :k])  # = b0 KL(pi_b || pi_a), d = t - t0
         + (_sum(rest[..., :k]) - rest[..., k])

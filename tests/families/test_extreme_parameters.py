@@ -19,6 +19,10 @@ of order 1), in float32 and float64.
   of ~-33) against 60 digits.
 * The normal KL whose value ``(dmu / sigma_q)^2 / 2`` is finite just below
   float32's max, although ``(dmu / sigma_q)^2`` is not.
+* Near pairs (issue 9 item 6): the KLs of concentrations that differ by
+  relative 1e-2 ... 1e-6, at scales 1e-20 ... 1e20, to 1e-4 relative in
+  float32 and 1e-10 in float64 (the Stirling form cancels terms of size
+  ``h / a^2`` down to ``h^2 / a^2``: 4e-2 relative error before).
 """
 
 import jax
@@ -179,6 +183,42 @@ def test_kl_at_tiny_concentrations(name, x64):
         np.testing.assert_allclose(
             jvp[row], ref_grad.sum(), rtol=0, atol=100 * rtol * np.abs(ref_grad).sum()
         )
+
+
+def _near_points(n_params, dtype, seed=0):
+    """8 rows: p's parameters at scales 1e-20 ... 1e20, q's at relative
+    offsets 1e-2 ... 1e-6 of mixed signs (rounded to ``dtype`` first, so the
+    reference sees the inputs the function does)."""
+    rng = np.random.default_rng(seed)
+    half = n_params // 2
+    scales = np.array([1e-20, 1e-4, 0.3, 1.0, 2.0, 30.0, 1e4, 1e20])[:, None]
+    p = rng.uniform(0.3, 3.0, (8, half)) * scales
+    steps = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 3e-6, 1e-5, 1e-3])[:, None]
+    q = p * (
+        1.0
+        + steps * rng.choice([-1.0, 1.0], (8, half)) * rng.uniform(0.5, 1, (8, half))
+    )
+    return np.concatenate([p, q], 1).astype(dtype)  # (p..., q...)
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(KLS))
+def test_kl_of_near_pairs_to_relative_precision(name, x64):
+    """Values to 1e-4 (float32) / 1e-10 (float64) relative, gradients to
+    rounding of the row's largest, at pairs whose concentrations differ by
+    relative 1e-2 ... 1e-6."""
+    fn, formula, n_params = KLS[name]
+    dtype = np.float64 if x64 else np.float32
+    with jax.enable_x64(x64):
+        x = _near_points(n_params, dtype)
+        value, grads, _ = _value_and_grads(fn, x)
+    rtol = 1e-10 if x64 else 1e-4
+    for row, point in enumerate(x.astype(np.float64)):
+        ref, ref_grad = _reference(formula, point)
+        assert ref > 0
+        np.testing.assert_allclose(value[row], ref, rtol=rtol, err_msg=str(point))
+        err = np.abs(grads[row] - ref_grad) / np.max(np.abs(ref_grad))
+        assert err.max() < (1e-8 if x64 else 1e-3), (point, grads[row], ref_grad)
 
 
 @pytest.mark.parametrize("name", sorted(ENTROPIES))
