@@ -691,6 +691,17 @@ def _bin_lp(x, logits):
         return np.log(x), np.log1p(-x)
 
 
+def _bin_kl_mp(a, b, logits):
+    """Bernoulli KL of one pair in 40-digit mpmath (probabilities or logits)."""
+    with mpmath.workdps(40):
+        a, b = mpmath.mpf(float(a)), mpmath.mpf(float(b))
+        if logits:
+            p, q, cp, cq = (1 / (1 + mpmath.exp(-x)) for x in (a, b, -a, -b))
+        else:
+            p, q, cp, cq = a, b, 1 - a, 1 - b
+        return float(p * mpmath.log(p / q) + cp * mpmath.log(cp / cq))
+
+
 def _bin_ref(kind, logits):
     def ref(*args, base=None, where=None, axis=None):
         with np.errstate(all="ignore"):
@@ -710,6 +721,19 @@ def _bin_ref(kind, logits):
             else:
                 v = xl(p1, lp[0] - lq[0]) + xl(p0, lp[1] - lq[1])
                 v = np.where(np.isnan(v) & (p1 == 0), xl(p0, lp[1] - lq[1]), v)
+                near = np.ones(np.shape(v), bool)
+                for i in (0, 1):
+                    near &= np.isfinite(lp[i]) & np.isfinite(lq[i])
+                    near &= np.abs(np.where(near, lp[i] - lq[i], 1.0)) <= 0.5
+                if np.any(near):  # float64 cancels to 1e-16 of each term
+                    a, b = np.broadcast_arrays(
+                        *[np.asarray(x, np.float64) for x in args]
+                    )
+                    v = np.array(np.broadcast_to(v, near.shape), copy=True)
+                    v[near] = [
+                        _bin_kl_mp(x, y, logits)
+                        for x, y in zip(a[near], b[near], strict=True)
+                    ]
             v = _divide_base(v, base)
             bad = False
             for a in args:
