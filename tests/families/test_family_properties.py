@@ -525,18 +525,8 @@ def test_self_divergence_is_zero_and_ce_is_h_plus_kl(name):
     np.testing.assert_allclose(ce, h + kl, rtol=1e-5, atol=1e-5 * np.abs(h).max())
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_eager_jit_vmap_agree(name):
-    case = CASES[name]
-    p, q = _f32_params(case, 7)
-    three = _three(case)
-    eager = three(*p, *q)
-    jitted = _three_jit(name)(*p, *q)
-    vmapped = jax.vmap(three)(*p, *q)
-    for measure, e, j, v in zip(MEASURES, eager, jitted, vmapped, strict=True):
-        # float32 reassociation by XLA's fusion: a few ulps
-        np.testing.assert_allclose(j, e, rtol=1e-5, atol=1e-6, err_msg=measure)
-        np.testing.assert_allclose(v, e, rtol=1e-5, atol=1e-6, err_msg=measure)
+# eager = jit = vmap: every case of every family function in
+# tests/integration/test_adversarial.py (its per-case check)
 
 
 # --------------------------------------------------------------------------
