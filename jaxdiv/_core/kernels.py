@@ -44,6 +44,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from .numerics import clamp_nonnegative, expm1mx, weighted
+from .numerics import softmax_of as _softmax_of
 
 
 def _lowest(dtype) -> float:
@@ -107,34 +108,6 @@ def _reciprocal_jvp(primals, tangents):
     return r, -(ds * r) * r
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
-def _softmax_of(x, e, inv_s, ax):
-    """``softmax(x) = e * inv_s`` from a normaliser's ``exp`` and ``1 / sum``
-    (``inv_s`` with the reduced axes kept), differentiated stably.
-
-    Its derivative ``p (dx - <p, dx>)`` is formed as ``p ((dx - dx_r) -
-    <p, dx - dx_r>)`` with ``r`` the row's most probable entry: there the
-    bracket is a sum over the other, small probabilities, so the second
-    derivatives of the losses (``jax.hessian``) are exact, ``diag(p) -
-    p p^T``, even where ``1 - p_r`` is below the float epsilon (``p_r(1 -
-    p_r)`` computed as ``p_r - p_r^2`` is then 0 or an ulp of noise).
-    Only second-order derivatives evaluate this rule.
-    """
-    return e * inv_s
-
-
-@_softmax_of.defjvp
-def _softmax_of_jvp(ax, primals, tangents):
-    x, e, inv_s = primals
-    dx = tangents[0]
-    p = e * inv_s
-    r = jnp.expand_dims(jnp.argmax(p, axis=ax), ax)
-    w = dx - jnp.take_along_axis(dx, r, axis=ax)
-    w = jnp.where(p > 0, w, jnp.zeros_like(w))
-    mean = jnp.sum(p * w, axis=ax, keepdims=True)
-    return p, p * (w - mean)
-
-
 class _Normalizer(NamedTuple):
     """Row statistics of a log-sum-exp shifted by ``shift``.
 
@@ -154,9 +127,10 @@ class _Normalizer(NamedTuple):
     def lse(self) -> jax.Array:
         return self.shift + self.log_sum
 
-    def probs(self, x: jax.Array, ax: int) -> jax.Array:
+    def probs(self, x: jax.Array, ax: int, axis_name=None) -> jax.Array:
         """``softmax(x)`` (``inv_sum`` reduced over the single axis ``ax``)."""
-        return _softmax_of(x, self.exps, jnp.expand_dims(self.inv_sum, ax), ax)
+        inv_sum = jnp.expand_dims(self.inv_sum, ax)
+        return _softmax_of(x, self.exps, inv_sum, (ax,), axis_name)
 
 
 def _normalizer_from(c, e, s):
@@ -331,7 +305,7 @@ def _ce_jvp(ax, axis_name, ignore_index, smooth, zloss, primals, tangents):
     if not _is_zero(dx):
         # softmax(x) from the forward pass's exp (see _log_normalizer); under
         # grad the whole coefficient is one in-place pass over the gradient.
-        coef = norm.probs(x, ax)
+        coef = norm.probs(x, ax, axis_name)
         if zloss:
             coef = coef * jnp.expand_dims(1.0 + 2.0 * z * norm.lse, ax)
         if smooth:
@@ -493,7 +467,7 @@ def _kl_logits_forward(ax, axis_name, a, b):
     held = ea > 0
     # the mean of u0 under p, weighted by p itself rather than by ea then
     # divided: sum(ea u0) overflows at logits of 3e38 although the mean fits
-    p = ea * na.inv_sum
+    p = _softmax_of(a, ea, na.inv_sum, ax, axis_name)
     mu = _psum(jnp.sum(weighted(p, u0), axis=ax, keepdims=True), axis_name)
     hi = _pmax(
         jnp.max(jnp.where(held, u0, -jnp.inf), axis=ax, keepdims=True), axis_name
@@ -560,11 +534,14 @@ def _kl_logits_jvp(ax, axis_name, primals, tangents):
     delta = u0 - stats.offset  # log p - log q where p > 0
     terms = jnp.zeros_like(p)
     if not _is_zero(db):
-        q = stats.nb.exps * stats.nb.inv_sum
+        q = _softmax_of(b, stats.nb.exps, stats.nb.inv_sum, ax, axis_name)
         small = (p > 0) & (jnp.abs(delta) <= 1.0)
-        q_minus_p = jnp.where(
-            small, p * jnp.expm1(-jnp.where(small, delta, 0.0)), q - p
-        )
+        # second derivatives: those of q - p, which _softmax_of forms
+        # stably (the near form's own would cancel in d log q at q_r ~ 1)
+        direct = q - p
+        stable = direct - jax.lax.stop_gradient(direct)  # 0, tangent d(q - p)
+        near = jax.lax.stop_gradient(p * jnp.expm1(-jnp.where(small, delta, 0.0)))
+        q_minus_p = jnp.where(small, near + stable, direct)
         terms = terms + jnp.where(stats.na.nonempty, q_minus_p, 0.0) * db
     if not _is_zero(da):
         d = delta - jnp.expand_dims(s, ax)

@@ -15,6 +15,7 @@ Conventions shared by all of jaxdiv:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -241,16 +242,87 @@ def log_softmax(
     (``jax.nn.log_softmax`` gives nan there). ``axis_name``: see
     :func:`log_normalizer`. The shift is subtracted first (never
     ``x - logsumexp``), so logits of ``1e30`` keep every digit.
+
+    Differentiated by :func:`_log_softmax_jvp`, whose derivatives of every
+    order are exact where the most probable entry's ``1 - p`` is below the
+    float epsilon.
     """
     support = support_of(logits, where)
+    logits = jnp.broadcast_to(logits, support.shape)
+    axes = (axes,) if isinstance(axes, int) else axes
+    axes = tuple(sorted(a % logits.ndim for a in axes))
+    return _log_softmax(logits, support, axes, axis_name)
+
+
+def _psum_over(x, axis_name):
+    return x if axis_name is None else jax.lax.psum(x, axis_name)
+
+
+def _pmax_stopped(x, axis_name):
+    x = jax.lax.stop_gradient(x)
+    return x if axis_name is None else jax.lax.pmax(x, axis_name)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3, 4))
+def softmax_of(x, e, inv_s, ax, axis_name=None):
+    """``softmax(x) = e * inv_s`` from a normaliser's ``exp`` and ``1 / sum``
+    (``inv_s`` with the reduced axes ``ax``, a tuple, kept), differentiated
+    stably; ``axis_name``: the mesh axis the event axes are split across.
+
+    Its derivative ``p (dx - <p, dx>)`` is formed as ``p ((dx - dx_r) -
+    <p, dx - dx_r>)`` with ``dx_r`` the tangent at the row's most probable
+    entry (the mean over tied ones): there the bracket is a sum over the
+    other, small probabilities, so the second derivatives of the losses
+    (``jax.hessian``) are exact, ``diag(p) - p p^T``, even where ``1 - p_r``
+    is below the float epsilon (``p_r(1 - p_r)`` computed as ``p_r - p_r^2``
+    is then 0 or an ulp of noise). Only second-order derivatives evaluate
+    this rule.
+    """
+    return e * inv_s
+
+
+@softmax_of.defjvp
+def _softmax_of_jvp(ax, axis_name, primals, tangents):
+    x, e, inv_s = primals
+    dx = tangents[0]
+    p = e * inv_s
+    held = p > 0
+    top = held & (p == _pmax_stopped(jnp.max(p, axis=ax, keepdims=True), axis_name))
+    count = _psum_over(jnp.sum(top.astype(p.dtype), axis=ax, keepdims=True), axis_name)
+    dx_top = _psum_over(
+        jnp.sum(jnp.where(top, dx, 0.0), axis=ax, keepdims=True), axis_name
+    )
+    w = jnp.where(held, dx - dx_top / jnp.maximum(count, 1.0), jnp.zeros_like(dx))
+    mean = _psum_over(jnp.sum(p * w, axis=ax, keepdims=True), axis_name)
+    return p, p * (w - mean)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+def _log_softmax(logits, support, axes, axis_name):
     x = jnp.where(support, logits, 0.0)
     if axis_name is None:
         nonempty = jnp.any(support, axis=axes, keepdims=True)
         out = jax.nn.log_softmax(x, axis=axes, where=support | ~nonempty)
     else:
-        support, x, _, m, log_s = shifted_log_sum(logits, axes, where, axis_name)
+        _, x, _, m, log_s = shifted_log_sum(x, axes, support, axis_name)
         out = (x - m) - log_s
     return jnp.where(support, out, -jnp.inf)
+
+
+@_log_softmax.defjvp
+def _log_softmax_jvp(axes, axis_name, primals, tangents):
+    """``d log p = dx - <p, dx>`` with ``p`` from :func:`softmax_of`, whose
+    own derivative is formed stably: the second derivatives of a loss
+    (``jax.hessian``) are then ``diag(p) - p p^T`` even in the top entry,
+    where ``1 - p_r`` rounds to 0 (JAX's own rule gives 0 there); the first
+    derivative costs what JAX's does.
+    """
+    logits, support = primals
+    out = _log_softmax(logits, support, axes, axis_name)
+    dx = jnp.where(support, tangents[0], 0.0)
+    p = softmax_of(logits, jnp.exp(out), jnp.ones((), out.dtype), axes, axis_name)
+    mean = jnp.expand_dims(event_sum(p * dx, axes, axis_name), axes)
+    return out, jnp.where(support, dx - mean, 0.0)
 
 
 def event_sum(

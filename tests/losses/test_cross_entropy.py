@@ -612,6 +612,72 @@ def test_integer_label_ce_hessian_is_diag_p_minus_ppT():
         np.testing.assert_allclose(h, want, rtol=1e-4, atol=1e-37)
 
 
+def _mp_softmax_hessian(row, mass=1.0):
+    """``mass * (diag(p) - p p^T)`` of ``softmax(row)`` in 40-digit mpmath,
+    the diagonal as ``p_i * sum_{k != i} p_k`` (no cancellation)."""
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    v = [mp.mpf(float(t)) for t in row]
+    z = sum(mp.exp(t) for t in v)
+    p = [mp.exp(t) / z for t in v]
+    n = len(v)
+    return np.array(
+        [
+            [
+                float(
+                    mass
+                    * (
+                        p[i] * sum(p[k] for k in range(n) if k != i)
+                        if i == j
+                        else -p[i] * p[j]
+                    )
+                )
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+    )
+
+
+_SOFTMAX_HESSIANS = {
+    # name: (f(logits), total target mass), each with Hessian mass * (diag p - pp^T)
+    "softmax_cross_entropy": (
+        lambda x: L.softmax_cross_entropy(x, jnp.array([0.25, 0.5, 0.25])),
+        1.0,
+    ),
+    "softmax_cross_entropy_unnormalised_targets": (
+        lambda x: L.softmax_cross_entropy(x, jnp.array([0.0, 2.0, 1.0])),
+        3.0,
+    ),
+    "softmax_cross_entropy_with_integer_labels": (
+        lambda x: L.softmax_cross_entropy_with_integer_labels(x, jnp.array(1)),
+        1.0,
+    ),
+    "kl_divergence_from_logits(q)": (
+        lambda x: jaxdiv.kl_divergence_from_logits(jnp.array([0.0, 1.0, -2.0]), x),
+        1.0,
+    ),
+    "cross_entropy_from_logits(q)": (
+        lambda x: jaxdiv.cross_entropy_from_logits(jnp.array([0.0, 1.0, -2.0]), x),
+        1.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SOFTMAX_HESSIANS))
+def test_softmax_hessians_where_the_top_probability_rounds_to_one(name):
+    # issue 9 item 3's class: where 1 - p_max is below the float epsilon
+    # (gaps of 20-80 nats) the Hessian's top diagonal entry p_r (1 - p_r)
+    # must not cancel to 0, and no s^2 may overflow (past 44 nats)
+    f, mass = _SOFTMAX_HESSIANS[name]
+    for row in ([25.0, 0.0, -1.0], [60.0, 59.0, 0.0], [0.0, 50.0, 3.0], [80.0, 0, 0]):
+        x = jnp.asarray(row, jnp.float32)
+        h = np.asarray(jax.jit(jax.hessian(f))(x), np.float64)
+        want = _mp_softmax_hessian(row, mass)
+        np.testing.assert_allclose(h, want, rtol=1e-4, atol=1e-37, err_msg=str(row))
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 @pytest.mark.parametrize("ignore_index", [None, -100])
 def test_class_weights_match_pytorch_semantics(smoothing, ignore_index):
