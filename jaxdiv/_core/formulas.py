@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from .numerics import (
     clamp_nonnegative,
+    clamp_to_bound,
     event_sum,
     exp_bregman_x,
     expm1mx,
@@ -206,15 +207,17 @@ def hellinger(root_diff, ax, axis_name=None):
     ``q`` are close: ``(p - q) / (sqrt p + sqrt q)`` from probabilities (the
     subtraction is exact), ``-sqrt p expm1(log(q / p) / 2)`` from logits;
     the difference of two rounded roots loses ``eps / |p - q|`` of it.
+    Clamped to its bound 1, which the inputs' rounding can pass.
     """
     h2 = 0.5 * event_sum(jnp.square(root_diff), ax, axis_name)
-    return safe_sqrt(clamp_nonnegative(h2))
+    return clamp_to_bound(safe_sqrt(clamp_nonnegative(h2)))
 
 
 def total_variation(d, ax, axis_name=None):
-    """Half the sum of ``|d|``, ``d = p - q`` formed by the caller."""
+    """Half the sum of ``|d|``, ``d = p - q`` formed by the caller, clamped
+    to its bound 1, which the inputs' rounding can pass."""
     # |d| as d sign(d): its gradient at d = 0 is 0 (jnp.abs' is 1 there)
-    return 0.5 * event_sum(d * jnp.sign(d), ax, axis_name)
+    return clamp_to_bound(0.5 * event_sum(d * jnp.sign(d), ax, axis_name))
 
 
 def chi_squared(p, lp, q, lq, ax, axis_name=None, near=None):

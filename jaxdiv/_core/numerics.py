@@ -104,6 +104,19 @@ def clamp_nonnegative(d: jax.Array, scale: jax.Array | None = None) -> jax.Array
     return jnp.where(rounding, jnp.zeros_like(d), d)
 
 
+def clamp_to_bound(d: jax.Array, bound: float = 1.0) -> jax.Array:
+    """``d`` with values past ``bound`` set to ``bound``; nan stays nan.
+
+    For measures bounded by construction (total variation, Hellinger) whose
+    inputs' rounding (a softmax's, a bfloat16 cast's) can carry the sum a few
+    ulp past the bound. The gradient passes unchanged, also at and past the
+    bound (``jnp.minimum`` would halve it where the value is exactly
+    ``bound``, the common case of disjoint supports).
+    """
+    over = d > bound
+    return jnp.where(over, d - jax.lax.stop_gradient(d - bound), d)
+
+
 # 1/n! for n = 2..17: the Taylor coefficients of exp(t) - 1 - t.
 _EXPM1MX_COEFFS = tuple(1.0 / math.factorial(n) for n in range(2, 18))
 
