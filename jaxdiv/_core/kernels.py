@@ -44,6 +44,8 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from .numerics import clamp_nonnegative, expm1mx, weighted
+from .numerics import pmax_over as _pmax
+from .numerics import psum_over as _psum
 from .numerics import softmax_of as _softmax_of
 
 
@@ -67,16 +69,6 @@ def support_indicator(x: jax.Array, scale: float = 0.5) -> jax.Array:
 
 def _is_zero(t) -> bool:
     return isinstance(t, SymbolicZero)
-
-
-def _psum(x, axis_name):
-    return x if axis_name is None else jax.lax.psum(x, axis_name)
-
-
-def _pmax(x, axis_name):
-    if axis_name is None:
-        return x
-    return jax.lax.pmax(jax.lax.stop_gradient(x), axis_name)
 
 
 def _shifted_exp_sum(x, ax, shift, axis_name):

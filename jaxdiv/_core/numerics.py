@@ -262,18 +262,21 @@ def log_softmax(
     """
     support = support_of(logits, where)
     logits = jnp.broadcast_to(logits, support.shape)
-    axes = (axes,) if isinstance(axes, int) else axes
-    axes = tuple(sorted(a % logits.ndim for a in axes))
+    axes = checks.axes("log_softmax", axes, logits.ndim)
     return _log_softmax(logits, support, axes, axis_name)
 
 
-def _psum_over(x, axis_name):
+def psum_over(x, axis_name):
+    """``x`` summed across the devices of ``axis_name`` (``None``: as is)."""
     return x if axis_name is None else jax.lax.psum(x, axis_name)
 
 
-def _pmax_stopped(x, axis_name):
-    x = jax.lax.stop_gradient(x)
-    return x if axis_name is None else jax.lax.pmax(x, axis_name)
+def pmax_over(x, axis_name):
+    """``x``'s maximum across the devices of ``axis_name`` (``None``: as is);
+    ``lax.pmax`` has no derivative, so its input is a constant."""
+    if axis_name is None:
+        return x
+    return jax.lax.pmax(jax.lax.stop_gradient(x), axis_name)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(3, 4))
@@ -300,13 +303,13 @@ def _softmax_of_jvp(ax, axis_name, primals, tangents):
     dx = tangents[0]
     p = e * inv_s
     held = p > 0
-    top = held & (p == _pmax_stopped(jnp.max(p, axis=ax, keepdims=True), axis_name))
-    count = _psum_over(jnp.sum(top.astype(p.dtype), axis=ax, keepdims=True), axis_name)
-    dx_top = _psum_over(
+    top = held & (p == pmax_over(jnp.max(p, axis=ax, keepdims=True), axis_name))
+    count = psum_over(jnp.sum(top.astype(p.dtype), axis=ax, keepdims=True), axis_name)
+    dx_top = psum_over(
         jnp.sum(jnp.where(top, dx, 0.0), axis=ax, keepdims=True), axis_name
     )
     w = jnp.where(held, dx - dx_top / jnp.maximum(count, 1.0), jnp.zeros_like(dx))
-    mean = _psum_over(jnp.sum(p * w, axis=ax, keepdims=True), axis_name)
+    mean = psum_over(jnp.sum(p * w, axis=ax, keepdims=True), axis_name)
     return p, p * (w - mean)
 
 
